@@ -1,0 +1,92 @@
+"""Command line: ``mailtls COMMAND ...``. Each command lives in ``mailtls.commands.NAME``.
+
+A command module defines ``register(subparsers) -> None`` (cheap: argparse only) and
+``run(args) -> int`` (does the work, imports what it needs inside). ``main`` turns every
+``MailtlsError`` into one line on stderr and the usage exit code; no traceback reaches a
+person unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from mailtls import __version__
+from mailtls.errors import MailtlsError, UsageError
+from mailtls.exitcodes import ExitCode
+
+#: Command modules, in the order ``--help`` lists them.
+COMMANDS: tuple[str, ...] = (
+    "check",
+    "inspect",
+    "history",
+    "demo",
+    "lab",
+    "tui",
+    "profile",
+    "ca",
+    "csr",
+    "deploy",
+    "rules",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mailtls",
+        description=(
+            "Why does the iPhone say 'Cannot Verify Server Identity'? mailtls probes a mail "
+            "host the way iPhone Mail does, judges the certificate by Apple's rules, and "
+            "guides the fix."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"mailtls {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"mailtls.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"mailtls.commands.{name}":
+                continue  # command not built yet
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args_list
+    try:
+        parser = build_parser()
+        args = parser.parse_args(args_list)
+        if not getattr(args, "command", None):
+            parser.print_help(sys.stderr)
+            return ExitCode.USAGE
+        module = importlib.import_module(f"mailtls.commands.{args.command}")
+        return int(module.run(args))
+    except SystemExit as exc:  # --help / --version
+        return int(exc.code or 0) if isinstance(exc.code, int) else ExitCode.OK
+    except KeyboardInterrupt:
+        print("mailtls: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except MailtlsError as exc:
+        print(f"mailtls: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    except BrokenPipeError:
+        return ExitCode.OK
+    except Exception as exc:
+        if debug:
+            raise
+        print(
+            f"mailtls: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            file=sys.stderr,
+        )
+        return ExitCode.INTERNAL

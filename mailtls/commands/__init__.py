@@ -1,0 +1,1 @@
+"""Commands of the ``mailtls`` CLI; see mailtls.cli for the contract."""
