@@ -218,9 +218,49 @@ def issue(
     algorithm: hashes.HashAlgorithm | None
     if isinstance(signer_key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
         algorithm = None
+    elif spec.hash in _LEGACY_RSA_SIGNATURE_OIDS and isinstance(signer_key, rsa.RSAPrivateKey):
+        # cryptography >= 45 refuses SHA-1/MD5 in the builder; make the certificate with
+        # SHA-256 and re-sign it (test fixtures for the iOS weak-hash rules need these).
+        sha256_cert = builder.sign(signer_key, hashes.SHA256())
+        return _resign_legacy(sha256_cert, signer_key, spec.hash)
     else:
         algorithm = _HASHES[spec.hash]()
     return builder.sign(signer_key, algorithm)  # type: ignore[arg-type]
+
+
+# DER of the signature AlgorithmIdentifier OIDs (all the same length, so a TBS made with
+# sha256WithRSAEncryption can be rewritten in place).
+_SHA256_RSA_OID = bytes.fromhex("06092a864886f70d01010b")
+_LEGACY_RSA_SIGNATURE_OIDS: dict[str, bytes] = {
+    "sha1": bytes.fromhex("06092a864886f70d010105"),  # sha1WithRSAEncryption
+    "md5": bytes.fromhex("06092a864886f70d010104"),  # md5WithRSAEncryption
+}
+
+
+def _der_tlv(tag: int, content: bytes) -> bytes:
+    n = len(content)
+    if n < 0x80:
+        length = bytes([n])
+    else:
+        octets = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(octets)]) + octets
+    return bytes([tag]) + length + content
+
+
+def _resign_legacy(
+    cert: x509.Certificate, key: rsa.RSAPrivateKey, hash_name: str
+) -> x509.Certificate:
+    """Re-sign an RSA/SHA-256 certificate with SHA-1 or MD5 (PKCS#1 v1.5, deterministic)."""
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    tbs = cert.tbs_certificate_bytes
+    if tbs.count(_SHA256_RSA_OID) != 1:
+        raise ValueError("cannot rewrite the signature algorithm of this certificate")
+    tbs = tbs.replace(_SHA256_RSA_OID, _LEGACY_RSA_SIGNATURE_OIDS[hash_name])
+    signature = key.sign(tbs, padding.PKCS1v15(), _HASHES[hash_name]())
+    algorithm_id = _der_tlv(0x30, _LEGACY_RSA_SIGNATURE_OIDS[hash_name] + b"\x05\x00")
+    der = _der_tlv(0x30, tbs + algorithm_id + _der_tlv(0x03, b"\x00" + signature))
+    return x509.load_der_x509_certificate(der)
 
 
 def ca_spec(cn: str = "mailtls Test Root CA", *, org: str | None = "mailtls lab", **kw: object) -> CertSpec:
