@@ -1,0 +1,59 @@
+"""mailtls.remedy.names: only names iOS will match go into a certificate."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailtls.errors import UsageError
+from mailtls.remedy.names import parse_name, parse_names
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "is_ip"),
+    [
+        ("Mail.Example.COM", "mail.example.com", False),
+        ("mail.example.com.", "mail.example.com", False),
+        ("*.example.com", "*.example.com", False),
+        ("192.0.2.7", "192.0.2.7", True),
+        ("[2001:db8::1]", "2001:db8::1", True),
+        ("2001:DB8:0::1", "2001:db8::1", True),
+        ("bücher.example", "xn--bcher-kva.example", False),
+        ("localhost", "localhost", False),
+    ],
+)
+def test_accepted_names(text: str, value: str, is_ip: bool) -> None:
+    host = parse_name(text)
+    assert (host.value, host.is_ip) == (value, is_ip)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty host name"),
+        ("*.com", "wildcard needs at least two labels"),
+        ("m*.example.com", "whole left-most label"),
+        ("mail..example.com", "empty label"),
+        ("mail_1.example.com", "only letters, digits"),
+        ("-mail.example.com", "only letters, digits"),
+        ("mail.example.123", "last label must contain a letter"),
+        ("a" * 64 + ".example.com", "at most 63"),
+    ],
+)
+def test_refused_names(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_name(text)
+
+
+def test_duplicates_are_dropped_in_order() -> None:
+    hosts = parse_names(["mail.example.com", "MAIL.example.com", "10.0.0.1", "imap.example.com"])
+    assert [h.value for h in hosts] == ["mail.example.com", "10.0.0.1", "imap.example.com"]
+
+
+def test_no_names_is_an_error() -> None:
+    with pytest.raises(UsageError, match="no host names"):
+        parse_names([])
+
+
+def test_wildcard_sample_host_is_matched_by_it() -> None:
+    assert parse_name("*.example.com").sample_host == "mailtls-check.example.com"
+    assert parse_name("mail.example.com").sample_host == "mail.example.com"
