@@ -1,0 +1,142 @@
+"""``--format json`` and ``--format jsonl``: what scripts consume.
+
+The names are a contract (docs/json.md, docs/schema/check-report.schema.json): fields may
+be added, never renamed or removed; ``schema_version`` changes its major number only when
+that promise is broken.
+
+* json: one document ``{schema_version, tool, targets, started_at, finished_at, options,
+  errors, hosts, findings, summary, endpoints: [...]}``.
+* jsonl: one object per line, written as results arrive. Every line has ``record``:
+  ``"endpoint"`` (the same object as in ``endpoints``, plus ``schema_version``),
+  ``"finding"`` (a cross-endpoint finding, written at the end) or ``"error"`` (a bad target
+  line). Lines are self-contained, so the outputs of shards concatenate.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+from mailtls import __version__
+from mailtls.model import EndpointReport, Finding, Report
+from mailtls.report.outcome import FailOn, counts, endpoint_sentence, exit_code, level
+from mailtls.serialize import to_jsonable
+
+SCHEMA_VERSION = "1.0"
+
+
+def finding_to_json(finding: Finding) -> dict[str, Any]:
+    data: dict[str, Any] = to_jsonable(finding)
+    return data
+
+
+def endpoint_to_json(report: EndpointReport) -> dict[str, Any]:
+    """One endpoint, with every name of the contract present (null when unknown)."""
+    probe = report.probe
+    endpoint = probe.endpoint
+    analysis = report.analysis
+    trust = analysis.findings if analysis else ()
+    return {
+        "url": endpoint.url,
+        "scheme": endpoint.scheme,
+        "host": endpoint.host,
+        "address": endpoint.address,
+        "port": endpoint.port,
+        "protocol": str(endpoint.protocol),
+        "tls_mode": str(endpoint.tls_mode),
+        "status": str(probe.status),
+        "error": probe.error,
+        "phase": str(probe.phase) if probe.phase else None,
+        "started_at": to_jsonable(probe.started_at),
+        "elapsed_ms": round(probe.elapsed_ms, 1),
+        "tls_version": probe.tls_version,
+        "cipher": probe.cipher,
+        "accepted_tls_versions": dict(probe.accepted_tls_versions),
+        "capabilities": to_jsonable(probe.capabilities),
+        "chain": to_jsonable(analysis.chain) if analysis else [],
+        "path": to_jsonable(analysis.path) if analysis else [],
+        "verdict": str(analysis.verdict) if analysis else None,
+        "anchor_kind": str(analysis.anchor_kind) if analysis else None,
+        "trust_store": analysis.trust_store if analysis else None,
+        "ios_version": analysis.ios_version if analysis else None,
+        "evaluated_at": to_jsonable(analysis.evaluated_at) if analysis else None,
+        "user_sees": analysis.user_sees if analysis else None,
+        "level": level(report).name.lower(),
+        "findings": [finding_to_json(f) for f in (*trust, *report.findings)],
+        "summary": endpoint_sentence(report),
+    }
+
+
+def report_to_json(report: Report, fail_on: FailOn | str = FailOn.PROMPT) -> dict[str, Any]:
+    summary: dict[str, Any] = dict(counts(report))
+    summary["exit_code"] = int(exit_code(report, fail_on))
+    summary["fail_on"] = str(FailOn(fail_on))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "mailtls", "version": __version__},
+        "targets": list(report.targets),
+        "started_at": to_jsonable(report.started_at),
+        "finished_at": to_jsonable(report.finished_at),
+        "options": to_jsonable(report.options),
+        "errors": list(report.errors),
+        "hosts": to_jsonable(report.hosts),
+        "findings": [finding_to_json(f) for f in report.findings],
+        "summary": summary,
+        "endpoints": [endpoint_to_json(e) for e in report.endpoints],
+    }
+
+
+def render(report: Report, fail_on: FailOn | str = FailOn.PROMPT) -> str:
+    return json.dumps(report_to_json(report, fail_on), indent=2, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------- JSON Lines
+
+
+def _line(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def endpoint_line(report: EndpointReport) -> str:
+    return _line(
+        {"record": "endpoint", "schema_version": SCHEMA_VERSION, **endpoint_to_json(report)}
+    )
+
+
+def closing_lines(report: Report) -> str:
+    """The lines written after the last endpoint: cross-endpoint findings and bad targets."""
+    lines = [
+        _line({"record": "finding", "schema_version": SCHEMA_VERSION, **finding_to_json(f)})
+        for f in report.findings
+    ]
+    lines += [
+        _line({"record": "error", "schema_version": SCHEMA_VERSION, "message": e})
+        for e in report.errors
+    ]
+    return "".join(lines)
+
+
+def render_lines(report: Report) -> str:
+    """The whole JSON Lines output at once (the streaming writer produces the same)."""
+    return "".join(endpoint_line(e) for e in report.endpoints) + closing_lines(report)
+
+
+class JsonLinesWriter:
+    """Writes one line per endpoint as it finishes (an observer for :func:`service.check`)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def on_hosts(self, hosts: Any) -> None:
+        pass
+
+    def on_endpoint_started(self, endpoint: Any) -> None:
+        pass
+
+    def on_endpoint_done(self, report: EndpointReport) -> None:
+        self.stream.write(endpoint_line(report))
+        self.stream.flush()
+
+    def finish(self, report: Report) -> None:
+        self.stream.write(closing_lines(report))
+        self.stream.flush()

@@ -1,0 +1,200 @@
+"""What a report means, shared by every renderer: levels, sentences, exit codes.
+
+Levels order endpoints worst first (text), choose the exit code (``--fail-on``) and the
+Nagios state. The sentence per endpoint is what a help-desk person reads out.
+
+Exit codes (docs/exit-codes.md):
+
+* 1 when any endpoint or cross-endpoint finding reaches the ``--fail-on`` threshold:
+  ``fatal`` (verdict fatal or a fatal finding), ``prompt`` (default: verdicts fatal,
+  prompt and needs_profile -- the iPhone shows the prompt until the profile is installed
+  -- or an error-severity finding), ``warning`` (also any warning finding, e.g. expiry
+  within 30 days, TLS 1.0 accepted, the leaf changed);
+* else 2 when some endpoint could not be checked (status not ``ok``, or no verdict);
+* else 3 when some target line was bad (the others were still checked);
+* else 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import IntEnum, StrEnum
+
+from mailtls.exitcodes import ExitCode
+from mailtls.model import EndpointReport, Finding, Report, Severity, Status, Verdict
+
+
+class FailOn(StrEnum):
+    WARNING = "warning"
+    PROMPT = "prompt"
+    FATAL = "fatal"
+
+
+class Level(IntEnum):
+    """How bad one endpoint is, for sorting (higher = worse)."""
+
+    TRUSTED = 0
+    WARNING = 1  # trusted, with a warning finding
+    UNCHECKED = 2  # could not be checked
+    NEEDS_PROFILE = 3
+    PROMPT = 4
+    FATAL = 5
+
+
+SEVERITY_RANK: dict[Severity, int] = {
+    Severity.INFO: 0,
+    Severity.WARNING: 1,
+    Severity.ERROR: 2,
+    Severity.FATAL: 3,
+}
+
+_THRESHOLD: dict[FailOn, int] = {FailOn.WARNING: 1, FailOn.PROMPT: 2, FailOn.FATAL: 3}
+
+_VERDICT_RANK: dict[Verdict, int] = {
+    Verdict.TRUSTED: 0,
+    Verdict.NEEDS_PROFILE: 2,
+    Verdict.PROMPT: 2,
+    Verdict.FATAL: 3,
+}
+
+
+def all_findings(report: EndpointReport) -> tuple[Finding, ...]:
+    """Trust findings of the analysis, then the endpoint's transport/history findings."""
+    trust = report.analysis.findings if report.analysis else ()
+    return (*trust, *report.findings)
+
+
+def worst_severity(findings: Iterable[Finding]) -> int:
+    return max((SEVERITY_RANK[f.severity] for f in findings), default=-1)
+
+
+def is_checked(report: EndpointReport) -> bool:
+    return report.probe.status is Status.OK and report.analysis is not None
+
+
+def level(report: EndpointReport) -> Level:
+    if not is_checked(report):
+        return Level.UNCHECKED
+    verdict = report.verdict
+    if verdict is Verdict.FATAL:
+        return Level.FATAL
+    if verdict is Verdict.PROMPT:
+        return Level.PROMPT
+    if verdict is Verdict.NEEDS_PROFILE:
+        return Level.NEEDS_PROFILE
+    if worst_severity(all_findings(report)) >= SEVERITY_RANK[Severity.WARNING]:
+        return Level.WARNING
+    return Level.TRUSTED
+
+
+def endpoint_rank(report: EndpointReport) -> int:
+    """0 info .. 3 fatal: the worst of the verdict and the findings (-1 = nothing)."""
+    verdict = _VERDICT_RANK.get(report.verdict, 0) if report.verdict else -1
+    return max(verdict, worst_severity(all_findings(report)))
+
+
+def fails(report: Report, fail_on: FailOn | str = FailOn.PROMPT) -> bool:
+    """Does anything reach the ``--fail-on`` threshold?"""
+    threshold = _THRESHOLD[FailOn(fail_on)]
+    if any(endpoint_rank(e) >= threshold for e in report.endpoints):
+        return True
+    judged = [f for f in report.findings if f.rule_id != "discovery_failed"]
+    return worst_severity(judged) >= threshold
+
+
+def unchecked(report: Report) -> list[EndpointReport]:
+    return [e for e in report.endpoints if not is_checked(e)]
+
+
+def exit_code(report: Report, fail_on: FailOn | str = FailOn.PROMPT) -> ExitCode:
+    if fails(report, fail_on):
+        return ExitCode.IPHONE_FAILS
+    if unchecked(report) or any(f.rule_id == "discovery_failed" for f in report.findings):
+        return ExitCode.UNCHECKED
+    if report.errors or not report.endpoints:
+        return ExitCode.USAGE
+    return ExitCode.OK
+
+
+# --------------------------------------------------------------------------- sentences
+
+_PROTOCOL_NAMES = {"imap": "IMAP", "pop3": "POP3", "smtp": "SMTP"}
+
+
+def where(report: EndpointReport) -> str:
+    """'outgoing mail (SMTP, port 587)'."""
+    endpoint = report.endpoint
+    service = endpoint.service
+    return (
+        f"{service.role} mail ({_PROTOCOL_NAMES.get(str(service.protocol), 'mail')}, "
+        f"port {endpoint.port})"
+    )
+
+
+def _clause(text: str) -> str:
+    """A sentence to follow a colon: first letter lowered unless it starts a word in caps."""
+    text = text.strip().rstrip(".")
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def status_phrase(report: EndpointReport) -> str:
+    probe = report.probe
+    if probe.error:
+        return probe.error
+    return str(probe.status).replace("_", " ")
+
+
+def endpoint_sentence(report: EndpointReport) -> str:
+    """One sentence a help-desk person can read out, about one endpoint."""
+    place = where(report)
+    analysis = report.analysis
+    if report.probe.status is not Status.OK:
+        return f"mailtls could not check {place}: {_clause(status_phrase(report))}."
+    if analysis is None:
+        return f"mailtls could not judge the certificate for {place}."
+    detail = _clause(analysis.summary) if analysis.summary else ""
+    tail = f": {detail}." if detail else "."
+    if analysis.verdict is Verdict.TRUSTED:
+        warning = next((f for f in all_findings(report) if f.severity is Severity.WARNING), None)
+        if warning is not None:
+            return (
+                f"The iPhone connects without a warning for {place}, but: "
+                f"{_clause(warning.summary)}."
+            )
+        return f"The iPhone connects without a warning for {place}."
+    if analysis.verdict is Verdict.NEEDS_PROFILE:
+        return (
+            f"The iPhone will warn on {place} until the root certificate is installed "
+            f"by profile and fully trusted{tail}"
+        )
+    if analysis.verdict is Verdict.FATAL:
+        return f"The iPhone cannot use {place}, whatever the user taps{tail}"
+    return f"The iPhone will warn on {place}{tail}"
+
+
+def counts(report: Report) -> dict[str, int]:
+    """Endpoints per verdict, plus ``unchecked`` and ``endpoints``."""
+    result = {str(v): 0 for v in Verdict}
+    result["unchecked"] = 0
+    for endpoint in report.endpoints:
+        if is_checked(endpoint) and endpoint.verdict is not None:
+            result[str(endpoint.verdict)] += 1
+        else:
+            result["unchecked"] += 1
+    result["endpoints"] = len(report.endpoints)
+    return result
+
+
+def summary_sentence(report: Report) -> str:
+    """'7 endpoints: 5 trusted, 1 prompt, 1 could not be checked.'"""
+    c = counts(report)
+    total = c["endpoints"]
+    parts = [f"{c[str(v)]} {str(v).replace('_', ' ')}" for v in Verdict if c[str(v)]]
+    if c["unchecked"]:
+        parts.append(f"{c['unchecked']} could not be checked")
+    noun = "endpoint" if total == 1 else "endpoints"
+    if not parts:
+        return f"{total} {noun}."
+    return f"{total} {noun}: {', '.join(parts)}."

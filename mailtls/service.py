@@ -1,0 +1,695 @@
+"""The ``check`` use case: from target texts to a :class:`~mailtls.model.Report`.
+
+``check(targets, options)`` parses every target (a bad one becomes a line in
+``Report.errors`` and never loses the others), finds host names for e-mail addresses and
+mail domains (SRV, MX, common names), resolves every A/AAAA address (or uses
+``--address``), probes every address x every scheme concurrently within one overall
+deadline, judges each captured chain the way iOS does (trust stores loaded once, in a
+thread, while the probes run), adds transport findings, and then the findings that need
+more than one endpoint: CONSISTENCY (one host serving different leaves), DISCOVERY (does
+the certificate served at each discovered name cover it) and history (the leaf changed
+since the last check).
+
+Discovery rules (the issue leaves bare domains open; this is the decision):
+
+* ``user@example.com``: only the discovered names are probed (the domain of an address is
+  rarely a mail host itself).
+* a bare name (``example.com`` or ``mail.example.com``): the name itself gets the iPhone
+  sweep, and with discovery on mailtls also looks the name up as a mail domain and probes
+  whatever SRV/MX/common names it finds. Single-label names (``localhost``), names under
+  ``.localhost`` and IP literals are never looked up as domains.
+* discovery is skipped entirely with ``--address`` (the admin tests one server) or
+  ``--no-discover``.
+
+The front ends (CLI, TUI) watch progress through a :class:`CheckObserver`; callbacks run
+on the thread that called :func:`check`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mailtls.model import (
+    IPHONE_SWEEP,
+    Category,
+    Endpoint,
+    EndpointReport,
+    Finding,
+    HostSource,
+    Phase,
+    ProbeResult,
+    Report,
+    Severity,
+    Status,
+    Verdict,
+    service_for_scheme,
+)
+
+if TYPE_CHECKING:
+    from mailtls.history import History, PreviousCheck
+
+#: Rule ids of the cross-endpoint findings this module makes.
+RULE_CONSISTENCY = "consistency_leaf_differs"
+RULE_DISCOVERY_COVERED = "discovery_name_covered"
+RULE_DISCOVERY_NOT_COVERED = "discovery_name_not_covered"
+RULE_DISCOVERY_FAILED = "discovery_failed"
+RULE_ANALYSIS_ERROR = "internal_analysis_error"
+
+#: Findings of the trust engine that mean "the name is not in the certificate".
+HOSTNAME_CHECK_KEY = "SSLHostname"
+HOSTNAME_RULES = frozenset({"ios13_san_only", "hostname_match", "ip_address_names"})
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """Everything a check needs besides the targets. Frozen: front ends build one."""
+
+    address: tuple[str, ...] = ()  # probe these addresses instead of DNS answers
+    nameserver: str | None = None  # "IP[:PORT]"; None = the system resolver
+    timeout: float = 10.0  # overall deadline for the whole check, seconds
+    ehlo_name: str = "mailtls.invalid"
+    ca_files: tuple[Path, ...] = ()  # roots installed on the iPhone with full trust (USR)
+    system_roots: Path | None = None  # replaces the bundled public root store
+    at: datetime | None = None  # evaluate at this moment instead of now
+    ios_version: str | None = None  # None = current iOS
+    concurrency: int = 64
+    discover: bool = True
+    check_versions: bool = True  # also test which TLS versions each endpoint accepts
+    history: Path | None = None  # history database; None = do not record or compare
+
+
+class CheckObserver:
+    """Progress callbacks of :func:`check`. Every method is an optional no-op."""
+
+    def on_hosts(self, hosts: Sequence[HostSource]) -> None:
+        """The host names that will be probed, with where each came from."""
+
+    def on_endpoint_started(self, endpoint: Endpoint) -> None:
+        """An endpoint is about to be probed (called for every endpoint up front)."""
+
+    def on_endpoint_done(self, report: EndpointReport) -> None:
+        """One endpoint is probed and judged (in completion order)."""
+
+
+def check(
+    targets: Sequence[str],
+    options: CheckOptions,
+    *,
+    observer: CheckObserver | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """Check every target; never raises for a bad target or an unreachable endpoint."""
+    return asyncio.run(check_async(targets, options, observer=observer, now=now))
+
+
+async def check_async(
+    targets: Sequence[str],
+    options: CheckOptions,
+    *,
+    observer: CheckObserver | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """The same as :func:`check`, for callers that already run an event loop."""
+    return await _Check(targets, options, observer or CheckObserver(), now).run()
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass
+class _HostPlan:
+    """One host name to probe: which schemes, on which port (None: the default)."""
+
+    host: str
+    services: dict[tuple[str, int], None] = field(default_factory=dict)  # (scheme, port)
+    is_ip: bool = False
+
+
+def _default_port(scheme: str) -> int:
+    return service_for_scheme(scheme).default_port
+
+
+def _looks_like_domain(host: str) -> bool:
+    name = host.rstrip(".").lower()
+    return "." in name and not (name == "localhost" or name.endswith(".localhost"))
+
+
+class _Check:
+    def __init__(
+        self,
+        targets: Sequence[str],
+        options: CheckOptions,
+        observer: CheckObserver,
+        now: datetime | None,
+    ) -> None:
+        self.targets = tuple(t.strip() for t in targets if t.strip())
+        self.options = options
+        self.observer = observer
+        self.started_at = (now or datetime.now(UTC)).astimezone(UTC)
+        self.at = options.at or self.started_at
+        self.errors: list[str] = []
+        self.hosts: list[HostSource] = []
+        self.problems: list[Finding] = []  # discovery that found nothing or failed
+        self.plans: dict[str, _HostPlan] = {}
+        self.done: list[EndpointReport] = []
+        self.previous: dict[tuple[str, str], PreviousCheck] = {}
+        self.history: History | None = None
+        self.store_labels: dict[str, str] = {}
+        self.deadline = 0.0
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    async def run(self) -> Report:
+        self.deadline = time.monotonic() + max(0.1, self.options.timeout)
+        stores = asyncio.ensure_future(asyncio.to_thread(self._load_stores))
+        try:
+            if self.options.ca_files or self.options.system_roots:
+                await stores  # a bad root file is bad input: say so before probing
+            await self._plan()
+            self.observer.on_hosts(tuple(self.hosts))
+            endpoints, unresolved = await self._endpoints()
+            self._open_history(endpoints + [r.endpoint for r in unresolved])
+            judge = _Judge(self, stores)
+            for result in unresolved:
+                self._finish(await judge.judge(result))
+            await self._probe(endpoints, judge)
+            self.done.sort(key=lambda r: _endpoint_order(r.endpoint))
+            findings = (
+                tuple(self.problems)
+                + consistency_findings(self.done)
+                + discovery_findings(self.hosts, self.done)
+            )
+            report = Report(
+                targets=self.targets,
+                endpoints=tuple(self.done),
+                started_at=self.started_at,
+                finished_at=datetime.now(UTC),
+                findings=findings,
+                hosts=tuple(self.hosts),
+                options=self._effective_options(),
+                errors=tuple(self.errors),
+            )
+            if self.history is not None:
+                self.history.record(report)
+            return report
+        finally:
+            if not stores.done():
+                stores.cancel()
+            with contextlib.suppress(BaseException):
+                await stores
+            if self.history is not None:
+                self.history.close()
+
+    # ----------------------------------------------------------------- targets and DNS
+
+    async def _plan(self) -> None:
+        from mailtls.errors import MailtlsError
+        from mailtls.targets import parse_target
+
+        domains: list[str] = []
+        seen: set[str] = set()
+        for text in self.targets:
+            if text in seen:
+                continue
+            seen.add(text)
+            try:
+                target = parse_target(text)
+            except MailtlsError as exc:
+                self.errors.append(str(exc))
+                continue
+            if target.kind == "email":
+                if self.options.address:
+                    self.errors.append(
+                        f"{text}: --address needs a host name or URL, not an e-mail address"
+                    )
+                    continue
+                domains.append(target.host)
+                continue
+            schemes = tuple(target.schemes) or IPHONE_SWEEP
+            services = [(s, target.port or _default_port(s)) for s in schemes]
+            self._add_plan(target.host, services, target.is_ip)
+            self._add_source(HostSource(target.host, "argument", schemes, target.port))
+            if (
+                target.kind == "host"
+                and target.port is None
+                and self.options.discover
+                and not self.options.address
+                and not target.is_ip
+                and _looks_like_domain(target.host)
+            ):
+                domains.append(target.host)
+        if domains:
+            await self._discover(domains)
+
+    def _add_plan(
+        self, host: str, services: Sequence[tuple[str, int]], is_ip: bool = False
+    ) -> None:
+        plan = self.plans.setdefault(host, _HostPlan(host, is_ip=is_ip))
+        for service in services:
+            plan.services.setdefault(service, None)
+
+    def _add_source(self, source: HostSource) -> None:
+        if source not in self.hosts:
+            self.hosts.append(source)
+
+    async def _discover(self, domains: list[str]) -> None:
+        from mailtls.dns import discover
+
+        nameserver = self.options.nameserver
+
+        async def one(domain: str) -> list[HostSource] | str:
+            try:
+                return list(
+                    await asyncio.wait_for(
+                        discover(domain, nameserver, self._dns_timeout()), self.remaining()
+                    )
+                )
+            except TimeoutError:
+                return f"{domain}: DNS discovery ran out of time"
+            except Exception as exc:  # one failed lookup never loses the others
+                return f"{domain}: DNS discovery failed: {exc}"
+
+        for domain, found in zip(
+            domains, await asyncio.gather(*(one(d) for d in domains)), strict=True
+        ):
+            if isinstance(found, str):
+                self.problems.append(discovery_failed_finding(domain, found))
+                continue
+            if not found and domain not in self.plans:
+                self.problems.append(
+                    discovery_failed_finding(
+                        domain,
+                        f"{domain}: no mail host found (no SRV or MX record, and none of "
+                        "imap., mail., pop., smtp. resolves)",
+                    )
+                )
+            for source in found:
+                schemes = tuple(source.schemes) or IPHONE_SWEEP
+                self._add_plan(source.host, [(s, source.port or _default_port(s)) for s in schemes])
+                self._add_source(source)
+
+    def _dns_timeout(self) -> float:
+        """Each DNS query may take what is left of the deadline, at most 5 s."""
+        return max(0.1, min(5.0, self.remaining()))
+
+    async def _endpoints(self) -> tuple[list[Endpoint], list[ProbeResult]]:
+        """Every (scheme, host, port) x every address; unresolvable hosts as DNS results."""
+        endpoints: list[Endpoint] = []
+        unresolved: list[ProbeResult] = []
+        plans = list(self.plans.values())
+        answers = await asyncio.gather(*(self._addresses(p) for p in plans))
+        for plan, answer in zip(plans, answers, strict=True):
+            for scheme, port in plan.services:
+                endpoint = Endpoint(scheme, plan.host, port)
+                if isinstance(answer, str):
+                    unresolved.append(
+                        ProbeResult(endpoint, Status.DNS_ERROR, phase=Phase.DNS, error=answer)
+                    )
+                    continue
+                endpoints.extend(endpoint.with_address(a) for a in answer)
+        return sorted(set(endpoints), key=_endpoint_order), unresolved
+
+    async def _addresses(self, plan: _HostPlan) -> list[str] | str:
+        """The addresses to probe for a host, or a one-line DNS error."""
+        if self.options.address:
+            return list(dict.fromkeys(self.options.address))
+        if plan.is_ip:
+            return [plan.host]
+        from mailtls.dns import resolve_addresses
+
+        try:
+            found = await asyncio.wait_for(
+                resolve_addresses(plan.host, self.options.nameserver, self._dns_timeout()),
+                self.remaining(),
+            )
+        except TimeoutError:
+            return f"{plan.host}: DNS lookup ran out of time"
+        except Exception as exc:  # DnsLookupError and anything dnspython raises
+            return str(exc) or f"{plan.host}: DNS lookup failed ({type(exc).__name__})"
+        if not found:
+            return f"{plan.host}: the name has no A or AAAA address"
+        return list(dict.fromkeys(found))
+
+    # ----------------------------------------------------------------- probing
+
+    async def _probe(self, endpoints: list[Endpoint], judge: _Judge) -> None:
+        if not endpoints:
+            return
+        from mailtls.probe import ProbeOptions, probe_all
+
+        for endpoint in endpoints:
+            self.observer.on_endpoint_started(endpoint)
+        queue: asyncio.Queue[ProbeResult | None] = asyncio.Queue()
+
+        async def consume() -> None:
+            while (result := await queue.get()) is not None:
+                self._finish(await judge.judge(result))
+
+        consumer = asyncio.ensure_future(consume())
+        seen: set[Endpoint] = set()
+
+        def on_result(result: ProbeResult) -> None:
+            seen.add(result.endpoint)
+            queue.put_nowait(result)
+
+        probe_options = _probe_options(ProbeOptions, self.options, self.remaining())
+        try:
+            results = await probe_all(endpoints, probe_options, on_result)
+            for result in results:  # a driver that does not call back still reports
+                if result.endpoint not in seen:
+                    on_result(result)
+        finally:
+            queue.put_nowait(None)
+            await consumer
+
+    def _finish(self, report: EndpointReport) -> None:
+        if self.history is not None and report.analysis is not None:
+            from mailtls.history import leaf_changed_finding
+
+            key = (report.endpoint.url, report.endpoint.address or "")
+            finding = leaf_changed_finding(self.previous.get(key), report)
+            if finding is not None:
+                report = replace(report, findings=(*report.findings, finding))
+        self.done.append(report)
+        self.observer.on_endpoint_done(report)
+
+    # ----------------------------------------------------------------- stores, history
+
+    def _load_stores(self) -> tuple[Any, Any]:
+        from mailtls.analysis import system_store, user_store
+
+        system = system_store(self.options.system_roots)
+        user = user_store(self.options.ca_files)
+        self.store_labels = {
+            "system": str(getattr(system, "label", "")),
+            "user": str(getattr(user, "label", "")),
+        }
+        return system, user
+
+    def _open_history(self, endpoints: Sequence[Endpoint]) -> None:
+        if self.options.history is None:
+            return
+        from mailtls.history import History
+
+        self.history = History.open(self.options.history)
+        self.previous = self.history.latest([(e.url, e.address or "") for e in endpoints])
+
+    def _effective_options(self) -> dict[str, Any]:
+        o = self.options
+        return {
+            "address": list(o.address),
+            "nameserver": o.nameserver,
+            "timeout": o.timeout,
+            "ehlo_name": o.ehlo_name,
+            "ca_files": [str(p) for p in o.ca_files],
+            "system_roots": str(o.system_roots) if o.system_roots else None,
+            "at": self.at,
+            "ios_version": o.ios_version or "current",
+            "concurrency": o.concurrency,
+            "discover": o.discover,
+            "check_versions": o.check_versions,
+            "history": str(o.history) if o.history else None,
+            "trust_store": self.store_labels.get("system", ""),
+            "user_trust_store": self.store_labels.get("user", ""),
+        }
+
+
+def _probe_options(factory: Callable[..., Any], options: CheckOptions, remaining: float) -> Any:
+    """Build the probe layer's options from ours.
+
+    The probe layer bounds each endpoint from when it starts; we give it what is left of
+    the overall deadline after DNS, so one wave of endpoints (at most ``concurrency``)
+    ends within ``--timeout``. A larger batch runs in waves, each endpoint within it.
+    """
+    from mailtls.probe import Timeouts
+
+    deadline = max(0.5, remaining)
+    defaults = Timeouts()
+    return factory(
+        timeouts=Timeouts(
+            connect=min(defaults.connect, deadline),
+            greeting=min(defaults.greeting, deadline),
+            starttls=min(defaults.starttls, deadline),
+            handshake=min(defaults.handshake, deadline),
+        ),
+        deadline=deadline,
+        ehlo_name=options.ehlo_name,
+        concurrency=max(1, options.concurrency),
+        check_versions=options.check_versions,
+        nameserver=options.nameserver,
+    )
+
+
+class _Judge:
+    """Turns one ProbeResult into an EndpointReport; the stores are awaited once."""
+
+    def __init__(self, check: _Check, stores: asyncio.Future[tuple[Any, Any]]) -> None:
+        self.check = check
+        self.stores = stores
+
+    async def judge(self, result: ProbeResult) -> EndpointReport:
+        from mailtls.analysis import analyze_chain, transport_findings
+
+        findings: list[Finding] = []
+        try:
+            findings.extend(transport_findings(result))
+        except Exception as exc:
+            findings.append(_analysis_error(result, "transport findings", exc))
+        if result.status is not Status.OK or not result.chain:
+            return EndpointReport(result, None, tuple(findings))
+        try:
+            system, user = await self.stores
+            analysis = analyze_chain(
+                list(result.chain),
+                result.endpoint.host,
+                at=self.check.at,
+                system=system,
+                user=user,
+                ios_version=self.check.options.ios_version,
+            )
+        except Exception as exc:  # one broken rule never loses the report
+            findings.append(_analysis_error(result, "the chain analysis", exc))
+            return EndpointReport(result, None, tuple(findings))
+        return EndpointReport(result, analysis, tuple(findings))
+
+
+def _analysis_error(result: ProbeResult, what: str, exc: BaseException) -> Finding:
+    return Finding(
+        rule_id=RULE_ANALYSIS_ERROR,
+        title="mailtls could not finish the analysis",
+        category=Category.NOTICE,
+        severity=Severity.ERROR,
+        summary=f"{result.endpoint.url}: {what} failed ({type(exc).__name__}: {exc}); "
+        "this is a bug in mailtls, please report it.",
+        evidence={"exception": type(exc).__name__, "message": str(exc)},
+    )
+
+
+def _endpoint_order(endpoint: Endpoint) -> tuple[str, int, int, str]:
+    try:
+        rank = IPHONE_SWEEP.index(service_for_scheme(endpoint.scheme).scheme)
+    except (KeyError, ValueError):
+        rank = len(IPHONE_SWEEP)
+    return (endpoint.host, rank, endpoint.port, endpoint.address or "")
+
+
+# --------------------------------------------------------------------------- cross-endpoint
+
+
+def _leaf(report: EndpointReport) -> tuple[str, str] | None:
+    """(sha256, subject) of the leaf an endpoint served, when it served one."""
+    if report.analysis is not None and report.analysis.chain:
+        leaf = report.analysis.chain[0]
+        return leaf.sha256, leaf.subject
+    return None
+
+
+def _where(reports: Sequence[EndpointReport]) -> str:
+    """'127.0.0.1 ports 993, 587; ::1 port 993' for a group of endpoints."""
+    by_address: dict[str, list[str]] = {}
+    for r in reports:
+        by_address.setdefault(r.endpoint.address or "?", []).append(str(r.endpoint.port))
+    parts = []
+    for address, ports in by_address.items():
+        unique = list(dict.fromkeys(ports))
+        word = "port" if len(unique) == 1 else "ports"
+        parts.append(f"{address} {word} {', '.join(unique)}")
+    return "; ".join(parts)
+
+
+def consistency_findings(reports: Sequence[EndpointReport]) -> tuple[Finding, ...]:
+    """One finding per host whose addresses/ports serve more than one leaf certificate."""
+    by_host: dict[str, list[EndpointReport]] = {}
+    for r in reports:
+        if _leaf(r) is not None:
+            by_host.setdefault(r.endpoint.host, []).append(r)
+    findings = []
+    for host, group in by_host.items():
+        leaves: dict[str, list[EndpointReport]] = {}
+        for r in group:
+            leaf = _leaf(r)
+            assert leaf is not None
+            leaves.setdefault(leaf[0], []).append(r)
+        if len(leaves) < 2:
+            continue
+        ordered = sorted(leaves.items(), key=lambda kv: -len(kv[1]))
+        verdicts = {r.verdict for r in group}
+        if verdicts == {Verdict.TRUSTED}:
+            severity = Severity.INFO
+            user_sees = "Nothing today: every certificate is trusted."
+        elif len(verdicts) > 1:
+            severity = Severity.ERROR
+            user_sees = (
+                "The prompt comes and goes: it depends on which address or port the iPhone "
+                "happens to reach."
+            )
+        else:
+            severity = Severity.WARNING
+            user_sees = (
+                "A separate 'Cannot Verify Server Identity' prompt for each certificate; "
+                "tapping Trust for one does not cover the others."
+            )
+        parts = []
+        for sha256, members in ordered:
+            subject = _leaf(members[0])[1] if _leaf(members[0]) else ""  # type: ignore[index]
+            verdict = members[0].verdict
+            parts.append(
+                f"{_where(members)} serve{'s' if len(members) == 1 else ''} "
+                f"{subject or 'a certificate'} ({sha256[:12]}, {verdict or 'no verdict'})"
+            )
+        findings.append(
+            Finding(
+                rule_id=RULE_CONSISTENCY,
+                title="Addresses or ports of one host serve different certificates",
+                category=Category.CONSISTENCY,
+                severity=severity,
+                summary=f"{host} serves {len(leaves)} different certificates: "
+                + "; whereas ".join(parts)
+                + ".",
+                evidence={
+                    "host": host,
+                    "certificates": [
+                        {
+                            "sha256": sha256,
+                            "subject": _leaf(members[0])[1],  # type: ignore[index]
+                            "verdicts": sorted({str(m.verdict) for m in members}),
+                            "endpoints": [
+                                {
+                                    "url": m.endpoint.url,
+                                    "address": m.endpoint.address,
+                                    "port": m.endpoint.port,
+                                }
+                                for m in members
+                            ],
+                        }
+                        for sha256, members in ordered
+                    ],
+                },
+                user_sees=user_sees,
+                fix=(
+                    "Install the same certificate and chain on every node, address and "
+                    "service of this host (a load-balancer node or the IPv6 listener is "
+                    "often still on the old or self-signed certificate)."
+                ),
+                citation="ios-trust-rules.md §2 (an exception covers one exact certificate)",
+            )
+        )
+    return tuple(findings)
+
+
+def discovery_failed_finding(domain: str, reason: str) -> Finding:
+    """Discovery for a domain failed or found nothing: nothing could be checked there."""
+    return Finding(
+        rule_id=RULE_DISCOVERY_FAILED,
+        title="No mail host found for the domain",
+        category=Category.DISCOVERY,
+        severity=Severity.ERROR,
+        summary=reason,
+        evidence={"domain": domain},
+        fix="Check the domain's SRV and MX records, or name the mail host directly.",
+        citation="RFC 6186; RFC 8314 §5.1",
+    )
+
+
+def _name_covered(report: EndpointReport) -> bool:
+    assert report.analysis is not None
+    return not any(
+        f.check_key == HOSTNAME_CHECK_KEY or f.rule_id in HOSTNAME_RULES
+        for f in report.analysis.findings
+    )
+
+
+def _leaf_dns_names(report: EndpointReport) -> list[str]:
+    if report.analysis is None or not report.analysis.chain:
+        return []
+    return [n[4:] for n in report.analysis.chain[0].san if n.startswith("DNS:")]
+
+
+def discovery_findings(
+    hosts: Sequence[HostSource], reports: Sequence[EndpointReport]
+) -> tuple[Finding, ...]:
+    """For each discovered host name: does the certificate served there cover it?"""
+    sources: dict[str, list[str]] = {}
+    for source in hosts:
+        if source.source != "argument":
+            sources.setdefault(source.host, []).append(source.source)
+    findings = []
+    for host, origins in sources.items():
+        judged = [r for r in reports if r.endpoint.host == host and r.analysis is not None]
+        if not judged:
+            continue
+        uncovered = [r for r in judged if not _name_covered(r)]
+        origin = ", ".join(dict.fromkeys(origins))
+        if not uncovered:
+            findings.append(
+                Finding(
+                    rule_id=RULE_DISCOVERY_COVERED,
+                    title="Discovered name is in the certificate",
+                    category=Category.DISCOVERY,
+                    severity=Severity.INFO,
+                    summary=f"{host} (from {origin}) is covered by the certificate served "
+                    f"there ({_where(judged)}).",
+                    evidence={"host": host, "sources": origins, "covered": True},
+                )
+            )
+            continue
+        names = _leaf_dns_names(uncovered[0])
+        served = f"it is for {', '.join(names[:4])}" if names else "it names no DNS host"
+        findings.append(
+            Finding(
+                rule_id=RULE_DISCOVERY_NOT_COVERED,
+                title="Discovered name is not in the certificate",
+                category=Category.DISCOVERY,
+                severity=Severity.ERROR,
+                summary=f"{host} (from {origin}) is not covered by the certificate served "
+                f"at {_where(uncovered)}: {served}.",
+                evidence={
+                    "host": host,
+                    "sources": origins,
+                    "covered": False,
+                    "certificate_names": names,
+                    "endpoints": [
+                        r.endpoint.url + " " + (r.endpoint.address or "") for r in uncovered
+                    ],
+                },
+                check_key=HOSTNAME_CHECK_KEY,
+                user_sees=(
+                    f"An iPhone set up with {host} (as the DNS records suggest) shows "
+                    "'Cannot Verify Server Identity'."
+                ),
+                fix=(
+                    f"Add {host} to the certificate's subject alternative names, or point "
+                    f"the DNS records ({origin}) at a name the certificate covers."
+                ),
+                citation="ios-trust-rules.md ios13_san_only; RFC 6186 / RFC 8314 §5.1",
+            )
+        )
+    return tuple(findings)
