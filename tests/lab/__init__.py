@@ -1,0 +1,1 @@
+"""Tests of mailtls.lab: the in-process servers, `mailtls lab` and `mailtls demo`."""
