@@ -859,7 +859,7 @@ def _no_eku_before_2019(kit: _Kit) -> _Made:
     "intermediate-not-ca",
     "Intermediate with basicConstraints CA:FALSE",
     verdicts={"NONE": "prompt", "USR": "prompt"},
-    rules={"USR": (BASIC_CONSTRAINTS,)},
+    rules={"NONE": (ANCHOR, BASIC_CONSTRAINTS), "USR": (BASIC_CONSTRAINTS,)},
 )
 def _intermediate_not_ca(kit: _Kit) -> _Made:
     """Lab root -> "intermediate" with basicConstraints CA:FALSE (keyCertSign still set) ->
@@ -873,7 +873,7 @@ def _intermediate_not_ca(kit: _Kit) -> _Made:
     "intermediate-no-basic-constraints",
     "Intermediate without basicConstraints",
     verdicts={"NONE": "prompt", "USR": "prompt"},
-    rules={"USR": (BASIC_CONSTRAINTS,)},
+    rules={"NONE": (ANCHOR, BASIC_CONSTRAINTS), "USR": (BASIC_CONSTRAINTS,)},
 )
 def _intermediate_no_basic_constraints(kit: _Kit) -> _Made:
     """Lab root -> v3 intermediate with no basicConstraints extension -> good leaf; leaf +
@@ -887,7 +887,7 @@ def _intermediate_no_basic_constraints(kit: _Kit) -> _Made:
     "intermediate-no-keycertsign",
     "Intermediate keyUsage without keyCertSign",
     verdicts={"NONE": "prompt", "USR": "prompt"},
-    rules={"USR": (KEY_CERT_SIGN,)},
+    rules={"NONE": (ANCHOR, KEY_CERT_SIGN), "USR": (KEY_CERT_SIGN,)},
 )
 def _intermediate_no_keycertsign(kit: _Kit) -> _Made:
     """Lab root -> intermediate (CA:TRUE) whose keyUsage is digitalSignature + cRLSign only ->
