@@ -1,0 +1,46 @@
+"""--format text: worst first, one sentence per endpoint, colour only when allowed."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from mailtls.report.text import render, use_colour
+from tests.report.factory import mixed_report
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_worst_problems_first_and_sentences() -> None:
+    text = render(mixed_report())
+    order = [text.index(label) for label in ("PROMPT ", "NO CHECK", "WARNING", "OK ")]
+    assert order == sorted(order)
+    assert (
+        "The iPhone will warn on outgoing mail (SMTP, port 587): the certificate there is "
+        "for server17.hoster.net, not mail.example.com." in text
+    )
+    assert "Fix: Get a certificate that names mail.example.com." in text
+    assert "chain as served:" in text
+    assert text.rstrip().endswith("4 endpoints: 2 trusted, 1 prompt, 1 could not be checked.")
+    assert "\x1b[" not in text
+
+
+def test_colour_only_on_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert use_colour(_Tty()) is True
+    assert use_colour(io.StringIO()) is False
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert use_colour(_Tty()) is False
+    assert "\x1b[" in render(mixed_report(), colour=True)
+
+
+def test_bad_targets_are_listed() -> None:
+    from tests.report.factory import endpoint, report
+
+    text = render(report(endpoint("imaps"), errors=("'imapx://h': unknown scheme 'imapx'",)))
+    assert "Not checked (bad input):" in text
+    assert "unknown scheme 'imapx'" in text
