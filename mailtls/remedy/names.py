@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mailtls.errors import UsageError
+from mailtls.model import Report
 
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -94,3 +95,46 @@ def parse_names(texts: Iterable[str]) -> tuple[HostName, ...]:
     if not seen:
         raise UsageError("no host names given")
     return tuple(seen.values())
+
+
+def names_from_report(report: Report) -> tuple[str, ...]:
+    """Every host name a check looked at (endpoints first, then discovered hosts), in order.
+
+    These are the names the users' devices use, so a reissued certificate needs them all.
+    """
+    found: dict[str, None] = {}
+    for endpoint_report in report.endpoints:
+        found.setdefault(endpoint_report.endpoint.host.lower().rstrip("."), None)
+    for source in report.hosts:
+        found.setdefault(source.host.lower().rstrip("."), None)
+    return tuple(found)
+
+
+def names_from_report_json(data: object, source: str = "report") -> tuple[str, ...]:
+    """The same from the JSON of ``mailtls check --format json``."""
+    if not isinstance(data, dict):
+        raise UsageError(f"{source}: not a mailtls JSON report (expected an object)")
+    found: dict[str, None] = {}
+    endpoints = data.get("endpoints")
+    if not isinstance(endpoints, list):
+        raise UsageError(f"{source}: not a mailtls JSON report (no 'endpoints' list)")
+    for item in endpoints:
+        host = _dig(item, "probe", "endpoint", "host")
+        if isinstance(host, str) and host:
+            found.setdefault(host.lower().rstrip("."), None)
+    hosts = data.get("hosts")
+    for item in hosts if isinstance(hosts, list) else []:
+        host = item.get("host") if isinstance(item, dict) else None
+        if isinstance(host, str) and host:
+            found.setdefault(host.lower().rstrip("."), None)
+    if not found:
+        raise UsageError(f"{source}: the report lists no host names")
+    return tuple(found)
+
+
+def _dig(value: object, *keys: str) -> object:
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value

@@ -404,3 +404,37 @@ def _mail_payload(account: MailAccount, prefix: str, short: str) -> dict[str, An
 def _file_name(text: str) -> str:
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
     return cleaned or "root"
+
+
+def pick_root(ders: list[bytes], source: str = "file") -> tuple[bytes, str | None]:
+    """Choose the root from a file's certificates: the only one, or the one self-signed CA
+    in a bundle. Returns (DER, a note for the person, or None)."""
+    if len(ders) == 1:
+        return ders[0], None
+    candidates = []
+    for der in ders:
+        try:
+            cert = x509.load_der_x509_certificate(der)
+        except ValueError:
+            continue
+        constraints = _extension(cert, x509.BasicConstraints)
+        if _is_self_signed(cert) and constraints is not None and constraints.ca:
+            candidates.append(der)
+    if len(candidates) == 1:
+        return candidates[0], (
+            f"{source} holds {len(ders)} certificates; using the self-signed CA among them"
+        )
+    raise UsageError(
+        f"{source} holds {len(ders)} certificates and {len(candidates)} self-signed CAs; "
+        "give a file with the root alone"
+    )
+
+
+def common_name(cert_der: bytes) -> str | None:
+    """The subject CN of a certificate, or None (unreadable, or no CN)."""
+    try:
+        cert = x509.load_der_x509_certificate(cert_der)
+        values = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    except ValueError:
+        return None
+    return str(values[0].value) if values else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from mailtls.errors import ArtefactError
@@ -55,7 +56,7 @@ def analyze_under_private_root(
         host,
         at=at,
         system=engine.system_store(),
-        user=engine.user_store([os.fspath(ca_path)]),
+        user=engine.user_store([Path(ca_path)]),
     )
     return result
 
