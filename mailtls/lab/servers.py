@@ -377,9 +377,8 @@ class Lab:
                 sock.setblocking(False)
             except OSError as exc:
                 sock.close()
-                where = (
-                    f"[{self.host}]:{port}" if family == socket.AF_INET6 else f"{self.host}:{port}"
-                )
+                shown = f"[{self.host}]" if family == socket.AF_INET6 else self.host
+                where = f"{shown}:{port}" if port else f"{shown} (a free port)"
                 hint = ""
                 if isinstance(exc, PermissionError) and port and port < 1024:
                     hint = " (ports below 1024 need privileges; try --port-base 10000)"

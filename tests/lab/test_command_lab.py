@@ -1,0 +1,228 @@
+"""``mailtls lab`` in-process through mailtls.cli.main."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import ssl
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mailtls.cli import main
+from mailtls.commands.lab import leaf_host, parse_ports
+from mailtls.errors import UsageError
+from mailtls.exitcodes import ExitCode
+from mailtls.lab import scenarios
+from mailtls.lab.servers import pem_chain_to_der
+from mailtls.model import Protocol
+
+from .client import LineClient, client_context, unverified_chain
+from .conftest import LabChain
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_list_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lab", "--list-scenarios"]) == ExitCode.OK
+    out = capsys.readouterr().out
+    names = [line.split()[0] for line in out.splitlines()]
+    assert names == list(scenarios.SCENARIO_NAMES)
+    for name in scenarios.DEMO_SCENARIOS:
+        assert re.search(rf"^{re.escape(name)} .*\[demo\]$", out, re.MULTILINE)
+
+
+def test_serves_a_scenario_until_sigterm(capsys: pytest.CaptureFixture[str]) -> None:
+    """The real command: banner, the exact scenario chain on the wire, clean stop."""
+    imaps, smtp = _free_port(), _free_port()
+    seen: dict[str, object] = {}
+
+    def client() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with LineClient.connect("127.0.0.1", smtp) as plain:
+                    seen["banner"] = plain.readline()
+                    plain.command(Protocol.SMTP, b"EHLO c.test")
+                    plain.command(Protocol.SMTP, b"STARTTLS")
+                    plain.start_tls(client_context(), "mail.example.test")
+                    assert isinstance(plain.sock, ssl.SSLSocket)
+                    seen["chain"] = unverified_chain(plain.sock)
+                break
+            except (ConnectionRefusedError, ConnectionResetError):
+                time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    try:
+        code = main(
+            [
+                "lab",
+                "--scenario",
+                "wrong-host",
+                "--at",
+                "2026-11-01T00:00Z",
+                "--port",
+                f"imaps={imaps}",
+                "--port",
+                f"smtp={smtp}",
+                "--scheme",
+                "imaps",
+                "--scheme",
+                "smtp",
+                "--serve-for",
+                "20",
+            ]
+        )
+    finally:
+        thread.join()
+    assert code == ExitCode.OK
+    captured = capsys.readouterr()
+    expected = scenarios.build_scenario("wrong-host", now=scenarios.FIXTURE_DATE)
+    assert seen["chain"] == expected.chain_ders
+    assert seen["banner"] == b"220 mail.example.test ESMTP mailtls lab\r\n"
+    assert f"imaps://mail.example.test:{imaps}\n" in captured.out
+    assert (
+        f"mailtls check imaps://mail.example.test:{imaps} smtp://mail.example.test:{smtp} "
+        "--address 127.0.0.1\n"
+    ) in captured.out
+    ca_file = re.search(r"--ca-file (\S+)", captured.out)
+    assert ca_file is not None
+    assert not Path(ca_file.group(1)).exists()  # removed when the lab stopped
+    assert "stopped" in captured.err and "WARNING" not in captured.err
+
+
+def test_own_chain_and_key_files(
+    tmp_path: Path, chain: LabChain, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    (tmp_path / "chain.pem").write_bytes(chain.served)
+    (tmp_path / "key.pem").write_bytes(chain.leaf_key)
+    code = main(
+        [
+            "lab",
+            "--chain",
+            str(tmp_path / "chain.pem"),
+            "--key",
+            str(tmp_path / "key.pem"),
+            "--serve-for",
+            "0",
+        ]
+    )
+    assert code == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "Serving mail.example.test on 127.0.0.1 (loopback only):" in out
+    assert "--ca-file" not in out  # no root known for a chain file
+    # A DER leaf works too.
+    der = x509.load_pem_x509_certificate(chain.leaf).public_bytes(Encoding.DER)
+    (tmp_path / "leaf.der").write_bytes(der)
+    assert (
+        main(
+            [
+                "lab",
+                "--chain",
+                str(tmp_path / "leaf.der"),
+                "--key",
+                str(tmp_path / "key.pem"),
+                "--serve-for",
+                "0",
+                "--host",
+                "h.test",
+            ]
+        )
+        == ExitCode.OK
+    )
+    assert "imaps://h.test:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["lab"], "give --scenario NAME"),
+        (
+            ["lab", "--chain", "/nonexistent/chain.pem", "--key", "/nonexistent/key.pem"],
+            "/nonexistent/chain.pem: no such file",
+        ),
+        (["lab", "--chain", "chain.pem"], "--chain needs --key"),
+        (["lab", "--scenario", "good-private", "--key", "k.pem"], "--key goes with --chain"),
+        (["lab", "--scenario", "no-such-scenario"], "unknown scenario 'no-such-scenario'"),
+        (["lab", "--scenario", "good-private", "--port-base", "65000"], "would need port"),
+        (["lab", "--scenario", "good-private", "--port", "imapx=1000"], "unknown scheme 'imapx'"),
+        (["lab", "--scenario", "good-private", "--port", "imaps=99999"], "expected SCHEME=PORT"),
+        (["lab", "--scenario", "good-private", "--scheme", "ftp"], "unknown scheme 'ftp'"),
+        (["lab", "--scenario", "good-private", "--at", "yesterday"], "--at 'yesterday'"),
+        (
+            ["lab", "--scenario", "good-private", "--min-tls", "TLSv1.3", "--max-tls", "TLSv1.2"],
+            "above max",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_3(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*argv, "--serve-for", "0"] if argv != ["lab"] else argv) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+
+
+def test_key_file_given_as_chain_is_named(
+    tmp_path: Path, chain: LabChain, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "key.pem").write_bytes(chain.leaf_key)
+    assert (
+        main(["lab", "--chain", str(tmp_path / "key.pem"), "--key", str(tmp_path / "key.pem")])
+        == ExitCode.USAGE
+    )
+    assert "no certificate in this PEM file" in capsys.readouterr().err
+
+
+def test_non_loopback_bind_warns_loudly(capsys: pytest.CaptureFixture[str]) -> None:
+    """192.0.2.10 (TEST-NET-1) is not on this machine: the warning comes first, then the
+    bind fails, so the test never listens on a real interface."""
+    assert (
+        main(["lab", "--scenario", "good-private", "--bind", "192.0.2.10", "--serve-for", "0"])
+        == ExitCode.USAGE
+    )
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert lines[0].startswith(
+        "mailtls lab: WARNING: the mailtls lab is listening on 192.0.2.10, not on loopback"
+    )
+    assert "cannot listen on 192.0.2.10" in lines[1]
+
+
+def test_loopback_bind_does_not_warn(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["lab", "--scenario", "self-signed-ca", "--bind", "127.0.0.2", "--serve-for", "0"])
+        == ExitCode.OK
+    )
+    captured = capsys.readouterr()
+    assert "WARNING" not in captured.err and "--address 127.0.0.2" in captured.out
+
+
+def test_parse_ports() -> None:
+    assert parse_ports(10000, [], ["imaps", "smtp"]) == {"imaps": 10993, "smtp": 10025}
+    assert parse_ports(10000, ["smtps=2465"], ["imaps"]) == {"imaps": 10993, "submissions": 2465}
+    assert parse_ports(None, [], ["imaps"]) == {}
+    with pytest.raises(UsageError):
+        parse_ports(-1, [], ["imaps"])
+
+
+def test_leaf_host(chain: LabChain) -> None:
+    assert leaf_host(chain.served) == "mail.example.test"
+    wrong = scenarios.build_scenario("wrong-host", now=scenarios.FIXTURE_DATE)
+    assert leaf_host(wrong.chain_pem) == "server17.hoster.example"
+    assert pem_chain_to_der(wrong.chain_pem) == wrong.chain_ders
