@@ -1,1 +1,49 @@
-"""mailtls.tui"""
+"""The Textual front end of mailtls (``mailtls tui``, ``mailtls check --tui``).
+
+Importing this package is cheap and does not import Textual; :func:`run_tui` and
+:func:`create_app` import the app when called. Nothing outside ``mailtls.tui`` imports
+Textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mailtls.model import Report
+    from mailtls.service import CheckOptions
+    from mailtls.tui.app import CheckFunction, MailtlsApp
+
+
+def create_app(
+    report: Report | None = None,
+    targets: Sequence[str] = (),
+    options: CheckOptions | None = None,
+    *,
+    check_function: CheckFunction | None = None,
+    output_dir: Path | None = None,
+) -> MailtlsApp:
+    """Build the app: from a finished ``report`` (no network), or to check ``targets``.
+
+    With neither, the app opens on the start screen. ``check_function`` replaces
+    :func:`mailtls.service.check` (same signature); ``output_dir`` is where exports and
+    wizards suggest writing files (default: the current directory).
+    """
+    from mailtls.tui.app import MailtlsApp
+
+    return MailtlsApp(
+        report, targets, options, check_function=check_function, output_dir=output_dir
+    )
+
+
+def run_tui(targets: Sequence[str], options: CheckOptions | None = None) -> int:
+    """Run the TUI in this terminal; returns the exit code ``mailtls check`` would give."""
+    from mailtls.tui.app import exit_code_for
+
+    app = create_app(targets=targets, options=options)
+    app.run()
+    if app.return_code not in (None, 0):
+        return int(app.return_code)
+    return int(exit_code_for(app.report))

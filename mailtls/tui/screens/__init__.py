@@ -1,0 +1,1 @@
+"""Screens of the mailtls TUI: start, progress, overview, chain, finding, export, help."""

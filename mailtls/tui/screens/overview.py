@@ -1,0 +1,175 @@
+"""Overview: the sentence to read to the user, one line per endpoint, the problems.
+
+Endpoints are sorted worst first (:func:`mailtls.tui.present.sort_worst_first`); the
+problem list holds every finding once, worst first. Enter on an endpoint opens its chain
+view, Enter on a problem opens the finding view (from where the fix wizards start).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from mailtls.model import EndpointReport, Finding, Report
+from mailtls.tui.present import (
+    SEVERITY_LABELS,
+    endpoints_with_finding,
+    report_findings,
+    sort_worst_first,
+    state_label,
+    summary_sentences,
+    top_finding,
+    verdict_class,
+    verdict_label,
+)
+from mailtls.tui.widgets.styles import severity_style, verdict_style
+
+if TYPE_CHECKING:
+    from mailtls.tui.app import MailtlsApp
+
+
+def _ports(endpoints: list[EndpointReport]) -> str:
+    ports = sorted({er.endpoint.port for er in endpoints})
+    return ", ".join(str(p) for p in ports)
+
+
+class OverviewScreen(Screen[None]):
+    """The result of one check."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "chain", "Chain"),
+        Binding("f", "finding", "Finding"),
+        Binding("r", "app.recheck", "Re-check"),
+        Binding("e", "app.export", "Export"),
+        Binding("n", "app.new_check", "New"),
+        Binding("b", "compare", "Before/after", show=False),
+    ]
+
+    def __init__(self, report: Report, previous: Report | None = None) -> None:
+        super().__init__()
+        self.report = report
+        self.previous = previous
+        self.endpoints: list[EndpointReport] = sort_worst_first(report.endpoints)
+        self.findings: list[tuple[EndpointReport | None, Finding]] = report_findings(report)
+        self.sentences: list[str] = summary_sentences(report)
+
+    @property
+    def mailtls_app(self) -> MailtlsApp:
+        from mailtls.tui.app import MailtlsApp
+
+        assert isinstance(self.app, MailtlsApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        summary = Text()
+        summary.append(self.sentences[0], style="bold")
+        for sentence in self.sentences[1:4]:
+            summary.append("\n" + sentence)
+        if len(self.sentences) > 4:
+            summary.append(f"\n(and {len(self.sentences) - 4} more; see the list below)")
+        for error in self.report.errors:
+            summary.append(f"\nNot checked: {error}", style="italic")
+        yield Static(summary, id="summary")
+        if self.previous is not None:
+            yield Static(
+                "A re-check finished: press b to compare before and after.", id="comparison"
+            )
+        yield DataTable(id="endpoints", cursor_type="row", zebra_stripes=True)
+        yield Static(
+            f"Problems found: {len(self.findings)} (Enter opens one, Tab switches list)"
+            if self.findings
+            else "No problems found.",
+            id="findings-title",
+        )
+        yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "mailtls: " + " ".join(self.report.targets)
+        table = self.query_one("#endpoints", DataTable)
+        for column in ("Verdict", "Service", "Host", "Address", "Problem"):
+            table.add_column(column, key=column.lower())
+        for position, er in enumerate(self.endpoints):
+            finding = top_finding(er)
+            problem = finding.title if finding else state_label(er)
+            table.add_row(
+                Text(verdict_label(er), style=verdict_style(verdict_class(er))),
+                f"{er.endpoint.protocol.value.upper()} {er.endpoint.port}",
+                er.endpoint.host,
+                er.endpoint.address or "",
+                problem,
+                key=str(position),
+            )
+        findings_table = self.query_one("#findings", DataTable)
+        for column in ("Severity", "Problem", "Ports"):
+            findings_table.add_column(column, key=column.lower())
+        for position, (_, finding) in enumerate(self.findings):
+            affected = endpoints_with_finding(self.report, finding)
+            findings_table.add_row(
+                Text(SEVERITY_LABELS[finding.severity], style=severity_style(finding.severity)),
+                finding.title,
+                _ports(affected) if affected else "all",
+                key=str(position),
+            )
+        findings_table.display = bool(self.findings)
+        table.focus()
+
+    # ------------------------------------------------------------------ selection
+
+    def selected_endpoint(self) -> EndpointReport | None:
+        if not self.endpoints:
+            return None
+        row = self.query_one("#endpoints", DataTable).cursor_row
+        return self.endpoints[max(0, min(row, len(self.endpoints) - 1))]
+
+    def selected_finding(self) -> tuple[EndpointReport | None, Finding] | None:
+        if not self.findings:
+            return None
+        table = self.query_one("#findings", DataTable)
+        if table.has_focus:
+            return self.findings[max(0, min(table.cursor_row, len(self.findings) - 1))]
+        endpoint = self.selected_endpoint()
+        if endpoint is not None:
+            finding = top_finding(endpoint)
+            if finding is not None:
+                return endpoint, finding
+        return self.findings[0]
+
+    @on(DataTable.RowSelected, "#endpoints")
+    def _endpoint_selected(self, event: DataTable.RowSelected) -> None:
+        self.mailtls_app.show_chain(self.endpoints[int(str(event.row_key.value))])
+
+    @on(DataTable.RowSelected, "#findings")
+    def _finding_selected(self, event: DataTable.RowSelected) -> None:
+        endpoint, finding = self.findings[int(str(event.row_key.value))]
+        self.mailtls_app.show_finding(finding, endpoint)
+
+    def action_chain(self) -> None:
+        endpoint = self.selected_endpoint()
+        if endpoint is None:
+            self.notify("No endpoint to show.", severity="warning")
+            return
+        self.mailtls_app.show_chain(endpoint)
+
+    def action_finding(self) -> None:
+        selected = self.selected_finding()
+        if selected is None:
+            self.notify("No problems found: nothing to explain.")
+            return
+        endpoint, finding = selected
+        self.mailtls_app.show_finding(finding, endpoint)
+
+    def action_compare(self) -> None:
+        if self.previous is None:
+            self.notify("Press r to re-check; then b compares before and after.")
+            return
+        from mailtls.tui.wizards.recheck import ComparisonScreen
+
+        self.app.push_screen(ComparisonScreen(self.previous, self.report))

@@ -1,0 +1,113 @@
+"""Live progress: each endpoint appears as it is probed, then gets its verdict.
+
+The app calls :meth:`ProgressScreen.endpoint_started`, :meth:`endpoint_done`,
+:meth:`hosts_found` and :meth:`show_error` from its message handlers (UI thread).
+States and verdicts are words (``probing``, ``TRUSTED``, ``WARNS``...), coloured as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from mailtls.model import Endpoint, EndpointReport, HostSource
+from mailtls.tui.present import service_label, state_label, verdict_class, verdict_label
+from mailtls.tui.widgets.styles import verdict_style
+
+
+def endpoint_key(endpoint: Endpoint) -> str:
+    return f"{endpoint.scheme}|{endpoint.host}|{endpoint.port}|{endpoint.address or ''}"
+
+
+class ProgressScreen(Screen[None]):
+    """Endpoints of the running check, in the order they were started."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "app.recheck", "Retry"),
+        Binding("n", "app.new_check", "New check"),
+    ]
+
+    COLUMNS = ("State", "Service", "Host", "Address", "Verdict")
+
+    def __init__(self, targets: Sequence[str]) -> None:
+        super().__init__()
+        self.targets = tuple(targets)
+        self.started: list[Endpoint] = []
+        self.done: list[EndpointReport] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(
+            f"Checking {' '.join(self.targets)} the way iPhone Mail would…", id="progress-title"
+        )
+        yield Static("", id="progress-hosts")
+        yield DataTable(id="progress-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="progress-error", classes="error-box")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for column in self.COLUMNS:
+            table.add_column(column, key=column.lower())
+
+    def hosts_found(self, hosts: Sequence[HostSource]) -> None:
+        lines = [f"{h.host}  ({h.source})" for h in hosts]
+        self.query_one("#progress-hosts", Static).update(
+            "Hosts: " + "; ".join(lines) if lines else "No mail hosts found."
+        )
+
+    def endpoint_started(self, endpoint: Endpoint) -> None:
+        self.started.append(endpoint)
+        table = self.query_one(DataTable)
+        key = endpoint_key(endpoint)
+        if key in table.rows:
+            return
+        table.add_row(
+            Text("probing…", style="italic"),
+            f"{endpoint.protocol.value.upper()} {endpoint.port}",
+            endpoint.host,
+            endpoint.address or "",
+            Text("…"),
+            key=key,
+        )
+
+    def endpoint_done(self, report: EndpointReport) -> None:
+        self.done.append(report)
+        table = self.query_one(DataTable)
+        key = endpoint_key(report.endpoint)
+        if key not in table.rows:
+            # started before its address was known: the row without an address is this one
+            unresolved = endpoint_key(
+                Endpoint(report.endpoint.scheme, report.endpoint.host, report.endpoint.port)
+            )
+            if unresolved in table.rows:
+                key = unresolved
+                table.update_cell(key, "address", report.endpoint.address or "")
+        verdict = Text(verdict_label(report), style=verdict_style(verdict_class(report)))
+        if key not in table.rows:
+            table.add_row(
+                state_label(report),
+                service_label(report),
+                report.endpoint.host,
+                report.endpoint.address or "",
+                verdict,
+                key=key,
+            )
+            return
+        table.update_cell(key, "state", state_label(report))
+        table.update_cell(key, "service", service_label(report))
+        table.update_cell(key, "verdict", verdict)
+
+    def show_error(self, error: str, hint: str) -> None:
+        box = self.query_one("#progress-error", Static)
+        box.update(f"The check could not run: {error}\n{hint}")
+        box.add_class("visible")
+        self.query_one("#progress-title", Static).update(
+            f"Checking {' '.join(self.targets)} failed."
+        )

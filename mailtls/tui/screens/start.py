@@ -1,0 +1,185 @@
+"""Start screen: what to check (host, e-mail address or URL) and the check's options.
+
+Validates the form in place (one line naming what was wrong, under the form) and hands
+a :class:`~mailtls.tui.app.CheckRequest` to the app; it never probes anything itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Static
+
+from mailtls.errors import UsageError
+from mailtls.service import CheckOptions
+
+if TYPE_CHECKING:
+    from mailtls.tui.app import CheckRequest, MailtlsApp
+
+
+def parse_at(text: str) -> datetime | None:
+    """``2026-01-01`` or ``2026-01-01T12:00`` (UTC unless an offset is given)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"'at': {text!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def parse_ca_file(text: str) -> Path | None:
+    text = text.strip()
+    if not text:
+        return None
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise UsageError(f"CA file {text!r} does not exist or is not a file")
+    return path
+
+
+def build_request(
+    target: str,
+    address: str = "",
+    ca_file: str = "",
+    ios_version: str = "",
+    at: str = "",
+    base: CheckOptions | None = None,
+) -> tuple[tuple[str, ...], CheckOptions]:
+    """Turn the form's texts into targets and options; raises UsageError with one line."""
+    targets = tuple(t for t in target.replace(",", " ").split() if t)
+    if not targets:
+        raise UsageError("enter a host name, an e-mail address or a URL to check")
+    options = base or CheckOptions()
+    addresses = tuple(a for a in address.replace(",", " ").split() if a)
+    ca_path = parse_ca_file(ca_file)
+    options = replace(
+        options,
+        address=addresses,
+        ca_files=(ca_path,) if ca_path else (),
+        ios_version=ios_version.strip() or None,
+        at=parse_at(at),
+    )
+    return targets, options
+
+
+class StartScreen(Screen[None]):
+    """Enter a target and options, then press Enter (or the Check button)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r,f5", "submit", "Check"),
+        Binding("escape", "back", "Back", show=False),
+    ]
+
+    def __init__(self, request: CheckRequest) -> None:
+        super().__init__()
+        self.request = request
+
+    @property
+    def mailtls_app(self) -> MailtlsApp:
+        from mailtls.tui.app import MailtlsApp
+
+        assert isinstance(self.app, MailtlsApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        options = self.request.options or CheckOptions()
+        yield Header()
+        with VerticalScroll(id="start-form"):
+            yield Static(
+                "What does the iPhone's Mail app connect to? Enter the mail server name, "
+                "the user's e-mail address, or a URL like imaps://mail.example.com:993.",
+                id="start-intro",
+            )
+            yield Input(
+                " ".join(self.request.targets),
+                placeholder="mail.example.com  or  user@example.com",
+                id="target",
+            )
+            with Horizontal(classes="option-row"):
+                yield Label("IP address", classes="option-label")
+                yield Input(
+                    " ".join(options.address),
+                    placeholder="connect here instead of DNS (optional)",
+                    id="address",
+                    compact=True,
+                )
+            with Horizontal(classes="option-row"):
+                yield Label("Company root", classes="option-label")
+                yield Input(
+                    " ".join(str(p) for p in options.ca_files),
+                    placeholder="PEM file of a root installed on the iPhone (optional)",
+                    id="ca-file",
+                    compact=True,
+                )
+            with Horizontal(classes="option-row"):
+                yield Label("iOS version", classes="option-label")
+                yield Input(
+                    options.ios_version or "",
+                    placeholder="e.g. 17 (optional; default: current)",
+                    id="ios-version",
+                    compact=True,
+                )
+            with Horizontal(classes="option-row"):
+                yield Label("Judge as of", classes="option-label")
+                yield Input(
+                    options.at.strftime("%Y-%m-%dT%H:%M") if options.at else "",
+                    placeholder="YYYY-MM-DD (optional; default: now)",
+                    id="at",
+                    compact=True,
+                )
+            yield Static(id="start-error", classes="error-box")
+            yield Button("Check", id="check-button", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#target", Input).focus()
+
+    def show_error(self, message: str) -> None:
+        box = self.query_one("#start-error", Static)
+        box.update(f"{message}\nFix the field above and press Enter.")
+        box.add_class("visible")
+
+    def action_submit(self) -> None:
+        from mailtls.tui.app import CheckRequest
+
+        def value(widget_id: str) -> str:
+            return self.query_one(f"#{widget_id}", Input).value
+
+        try:
+            targets, options = build_request(
+                value("target"),
+                value("address"),
+                value("ca-file"),
+                value("ios-version"),
+                value("at"),
+                base=self.request.options,
+            )
+        except UsageError as exc:
+            self.show_error(str(exc))
+            return
+        self.query_one("#start-error", Static).remove_class("visible")
+        self.mailtls_app.start_check(CheckRequest(targets, options))
+
+    def action_back(self) -> None:
+        if self.mailtls_app.report is not None:
+            self.mailtls_app.show_overview()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#check-button")
+    def _pressed(self) -> None:
+        self.action_submit()
