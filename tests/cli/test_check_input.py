@@ -1,0 +1,109 @@
+"""mailtls check: target files, shards, and bad input (one line, exit 3, no traceback)."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from mailtls.cli import main
+from mailtls.commands.check import in_shard, parse_at, read_target_file, select_shard
+from mailtls.errors import InputFileError, UsageError
+
+
+def test_target_file_comments_blank_lines_and_bom(tmp_path: Path) -> None:
+    f = tmp_path / "targets.txt"
+    f.write_text(
+        "\ufeff# customers\n\nmail.example.com\n  imaps://a.example  # the new one\n"
+        "#user@x.example\nuser@b.example\t# note\n",
+        encoding="utf-8",
+    )
+    assert read_target_file(str(f)) == ["mail.example.com", "imaps://a.example", "user@b.example"]
+
+
+def test_target_file_from_stdin() -> None:
+    assert read_target_file("-", io.StringIO("a.example\n# x\nb.example\n")) == ["a.example", "b.example"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "no such file"), (b"\x00\x01ELF", "binary"), (b"\xff\xfe\xfa", "not UTF-8")],
+)
+def test_bad_target_files(tmp_path: Path, content: bytes | None, message: str) -> None:
+    f = tmp_path / "t.txt"
+    if content is not None:
+        f.write_bytes(content)
+    with pytest.raises(InputFileError, match=message):
+        read_target_file(str(f))
+
+
+def test_shards_are_deterministic_disjoint_and_complete() -> None:
+    targets = [f"host{i}.example" for i in range(300)]
+    shards = [select_shard(targets, f"{k}/4") for k in range(1, 5)]
+    assert sorted(sum(shards, [])) == sorted(targets)
+    assert sum(len(s) for s in shards) == len(targets)
+    assert all(40 < len(s) < 110 for s in shards)  # a fair share, not all in one
+    assert shards == [select_shard(targets, f"{k}/4") for k in range(1, 5)]
+    # fixed values: sha256-based, so the same on every machine and Python version
+    assert [in_shard("mail.example.com", k, 3) for k in (1, 2, 3)].count(True) == 1
+    assert select_shard(targets, "1/1") == targets
+
+
+@pytest.mark.parametrize("text", ["0/4", "5/4", "a/b", "1-4", "1/0"])
+def test_bad_shard(text: str) -> None:
+    with pytest.raises(UsageError, match="--shard"):
+        select_shard(["x"], text)
+
+
+def test_parse_at() -> None:
+    assert parse_at("2027-03-01") == datetime(2027, 3, 1, tzinfo=UTC)
+    assert parse_at("2027-03-01T12:00Z") == datetime(2027, 3, 1, 12, tzinfo=UTC)
+    assert parse_at("2027-03-01T14:00+02:00") == datetime(2027, 3, 1, 12, tzinfo=UTC)
+    with pytest.raises(UsageError, match="--at 'next week'"):
+        parse_at("next week")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["check", "--no-history"], "no targets"),
+        (["check", "--no-history", "--address", "not-an-ip", "mail.example.com"], "--address 'not-an-ip'"),
+        (["check", "--no-history", "--timeout", "0", "mail.example.com"], "--timeout"),
+        (["check", "--no-history", "--concurrency", "0", "mail.example.com"], "--concurrency"),
+        (["check", "--no-history", "--at", "tomorrow", "mail.example.com"], "--at 'tomorrow'"),
+        (["check", "--no-history", "--nameserver", "dns.example", "mail.example.com"], "--nameserver"),
+        (["check", "--no-history", "--ca-file", "/nonexistent/root.pem", "mail.example.com"], "no such file"),
+        (["check", "--no-history", "--format", "xml", "mail.example.com"], "invalid choice"),
+        (["check", "--no-history", "-f", "/nonexistent/list.txt"], "no such file"),
+        (["check", "--no-history", "--shard", "9/4", "mail.example.com"], "--shard"),
+        (["check", "--history", "x", "--no-history", "mail.example.com"], "not allowed with"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_3(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 3
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert message in lines[0]
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+
+
+def test_only_bad_targets_exit_3_with_one_line_each(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["check", "--no-history", "--format", "json", "imapx://mail.example.com", "bad host!"])
+    captured = capsys.readouterr()
+    assert rc == 3
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == 2
+    assert "imapx" in errors[0] and "unknown scheme" in errors[0]
+    assert "Traceback" not in captured.err
+
+
+def test_empty_shard_is_not_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = next(t for t in (f"h{i}.example" for i in range(50)) if not in_shard(t, 1, 2))
+    assert main(["check", "--no-history", "--shard", "1/2", target]) == 0
+    assert capsys.readouterr().out == ""
