@@ -118,6 +118,9 @@ class Scenario:
     demo: bool = False  # used by `mailtls demo`
     absent_rules: dict[str, tuple[str, ...]] = field(default_factory=dict)  # must not fire
     at: datetime = FIXTURE_DATE  # the moment it was built for; evaluate at this time
+    #: None: any OpenSSL server loads it. 0: OpenSSL 3 refuses the chain or key at its default
+    #: security level (SHA-1/MD5 signature, RSA < 2048); serve it with "DEFAULT:@SECLEVEL=0".
+    openssl_seclevel: int | None = None
 
     @property
     def chain_ders(self) -> tuple[bytes, ...]:
@@ -156,6 +159,7 @@ class _Entry:
     rules: dict[str, tuple[str, ...]]
     absent: dict[str, tuple[str, ...]]
     demo: bool
+    openssl_seclevel: int | None
 
 
 _REGISTRY: dict[str, _Entry] = {}
@@ -170,13 +174,23 @@ def _scenario(
     absent: dict[str, tuple[str, ...]] | None = None,
     host: str = HOST,
     demo: bool = False,
+    openssl_seclevel: int | None = None,
 ) -> Callable[[_Builder], _Builder]:
     def register(build: _Builder) -> _Builder:
         if name in _REGISTRY:
             raise ValueError(f"duplicate scenario {name!r}")
         description = " ".join((build.__doc__ or "").split())
         _REGISTRY[name] = _Entry(
-            name, title, description, build, host, verdicts, rules or {}, absent or {}, demo
+            name,
+            title,
+            description,
+            build,
+            host,
+            verdicts,
+            rules or {},
+            absent or {},
+            demo,
+            openssl_seclevel,
         )
         return build
 
@@ -590,6 +604,7 @@ def _ip_in_dns_san(kit: _Kit) -> _Made:
 @_scenario(
     "sha1-leaf",
     "Leaf signed with SHA-1",
+    openssl_seclevel=0,
     verdicts={"NONE": "prompt", "USR": "prompt"},
     rules={"NONE": (ANCHOR, SHA2), "USR": (SHA2,)},
     absent={"USR": (WEAK_SIGNATURE,)},
@@ -620,6 +635,7 @@ def _sha1_root(kit: _Kit) -> _Made:
 @_scenario(
     "md5-leaf",
     "Leaf signed with MD5 (fatal)",
+    openssl_seclevel=0,
     verdicts={"NONE": "fatal", "USR": "fatal", "SYS": "fatal"},
     rules={"NONE": (WEAK_SIGNATURE, SHA2), "USR": (WEAK_SIGNATURE, SHA2), "SYS": (WEAK_SIGNATURE,)},
 )
@@ -632,6 +648,7 @@ def _md5_leaf(kit: _Kit) -> _Made:
 @_scenario(
     "rsa1024-leaf",
     "RSA-1024 leaf key",
+    openssl_seclevel=0,
     verdicts={"NONE": "prompt", "USR": "prompt"},
     rules={"NONE": (ANCHOR, KEY_SIZE), "USR": (KEY_SIZE,)},
     absent={"USR": (WEAK_KEY,)},
@@ -661,6 +678,7 @@ def _rsa1024_root(kit: _Kit) -> _Made:
 @_scenario(
     "rsa512-leaf",
     "RSA-512 leaf key (fatal)",
+    openssl_seclevel=0,
     verdicts={"NONE": "fatal", "USR": "fatal", "SYS": "fatal"},
     rules={"NONE": (WEAK_KEY,), "USR": (WEAK_KEY,), "SYS": (WEAK_KEY,)},
 )
@@ -1047,6 +1065,8 @@ def _extra_unrelated_cert(kit: _Kit) -> _Made:
 
 SCENARIO_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 DEMO_SCENARIOS: tuple[str, ...] = tuple(n for n, e in _REGISTRY.items() if e.demo)
+#: name -> one-line title, without building anything (cheap, for listings).
+SCENARIO_TITLES: dict[str, str] = {n: e.title for n, e in _REGISTRY.items()}
 
 
 def build_scenario(name: str, *, now: datetime) -> Scenario:
@@ -1074,6 +1094,7 @@ def build_scenario(name: str, *, now: datetime) -> Scenario:
         demo=entry.demo,
         absent_rules=dict(entry.absent),
         at=now,
+        openssl_seclevel=entry.openssl_seclevel,
     )
 
 
@@ -1150,6 +1171,7 @@ def provenance_markdown(scenarios: Sequence[Scenario]) -> str:
         lines.append(
             f"- **{s.name}** — {s.description} Host `{s.host}`; sends: {_describe_chain(s.chain_pem)}."
             f" Expected: {_expectation_text(s)}."
+            + (" Serve with OpenSSL @SECLEVEL=0." if s.openssl_seclevel == 0 else "")
         )
     return "\n".join(lines) + "\n"
 

@@ -288,3 +288,30 @@ def test_cli_build_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "exists" in capsys.readouterr().err
     assert scenarios.main(["build", str(tmp_path), "--at", "yesterday"]) == 3
     assert "--at" in capsys.readouterr().err
+
+
+def test_openssl_seclevel_flag_is_what_a_real_server_needs(
+    catalogue: dict[str, Scenario], tmp_path: Path
+) -> None:
+    """Every chain loads into a real OpenSSL server context, at the level the flag says."""
+    import ssl
+
+    for s in catalogue.values():
+        paths = write_scenario(s, tmp_path / s.name)
+        default = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            default.load_cert_chain(paths["chain"], paths["key"])
+            loads_by_default = True
+        except ssl.SSLError:
+            loads_by_default = False
+        assert loads_by_default == (s.openssl_seclevel is None), s.name
+        lowered = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        lowered.set_ciphers("DEFAULT:@SECLEVEL=0")
+        lowered.load_cert_chain(paths["chain"], paths["key"])
+
+
+def test_titles_index_needs_no_build() -> None:
+    assert list(scenarios.SCENARIO_TITLES) == list(SCENARIO_NAMES)
+    assert (
+        scenarios.SCENARIO_TITLES["good-private"] == build_scenario("good-private", now=NOW).title
+    )
