@@ -1,0 +1,728 @@
+"""Read certificates: files (PEM bundles or DER), DER bytes -> :class:`CertificateInfo`.
+
+Every certificate is read with mailtls' own lenient walker (:mod:`.asn1`), so a certificate
+that a strict DER parser rejects but OpenSSL and iOS accept is still analysed; what could not
+be decoded is listed in ``CertificateInfo.parse_errors``. cryptography is used for the public
+key and signatures, and as the strict parser whose complaints are reported.
+
+Each DER is parsed once: :func:`parse_certificate` caches by SHA-256, and signature checks
+are cached per (child, issuer) pair, which keeps :func:`analyze_chain` fast on repeated chains.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import ipaddress
+import re
+import warnings
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mailtls.analysis import asn1, oids
+from mailtls.errors import CertificateParseError, InputFileError
+from mailtls.model import CertificateInfo
+
+_CACHE_LIMIT = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    oid: str
+    critical: bool
+    value: bytes  # the content of extnValue (the DER of the extension's own value)
+
+    @property
+    def name(self) -> str:
+        return oids.EXTENSION_NAMES.get(self.oid, self.oid)
+
+
+@dataclass(frozen=True, slots=True)
+class NameConstraints:
+    critical: bool
+    permitted_dns: tuple[str, ...] = ()
+    excluded_dns: tuple[str, ...] = ()
+    permitted_ip: tuple[tuple[bytes, bytes], ...] = ()  # (address, mask)
+    excluded_ip: tuple[tuple[bytes, bytes], ...] = ()
+    unsupported_forms: tuple[str, ...] = ()  # name forms iOS cannot evaluate
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedCertificate:
+    """Everything the engine needs about one certificate, decoded once."""
+
+    der: bytes
+    sha256: str
+    info: CertificateInfo  # with index 0; use :func:`describe_certificate` for another index
+    tbs: bytes
+    signature: bytes
+    signature_oid: str
+    signature_params: bytes | None
+    subject_der: bytes
+    issuer_der: bytes
+    spki_der: bytes
+    public_key: Any  # a cryptography public key, or None when it could not be loaded
+    extensions: tuple[Extension, ...]
+    dns_names: tuple[str, ...]  # SAN dNSName entries, as written
+    ip_names: tuple[bytes, ...]  # SAN iPAddress entries, raw (4 or 16 bytes when well formed)
+    bad_ip_names: bool
+    subject_cns: tuple[str, ...]
+    subject_empty: bool
+    name_constraints: NameConstraints | None
+    ca_issuer_urls: tuple[str, ...]
+    sct_count: int
+    self_issued: bool  # subject == issuer (names only)
+    unparseable_extensions: tuple[str, ...] = ()  # OIDs whose value could not be decoded
+
+    @property
+    def is_ca(self) -> bool:
+        bc = self.info.basic_constraints
+        return bool(bc and bc.get("ca"))
+
+    def extension(self, oid: str) -> Extension | None:
+        for ext in self.extensions:
+            if ext.oid == oid:
+                return ext
+        return None
+
+
+# --------------------------------------------------------------------------- files
+
+_PEM_BLOCK = re.compile(
+    rb"-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----",
+    re.DOTALL,
+)
+_CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"}
+
+
+def pem_blocks(data: bytes) -> list[tuple[str, bytes]]:
+    """(label, DER) for every PEM block; base64 errors raise ValueError."""
+    blocks: list[tuple[str, bytes]] = []
+    for match in _PEM_BLOCK.finditer(data):
+        body = b"".join(
+            line for line in match.group(2).splitlines() if line.strip() and b":" not in line
+        )
+        blocks.append((match.group(1).decode("ascii"), base64.b64decode(body, validate=False)))
+    return blocks
+
+
+def certificates_from_bytes(data: bytes, source: str) -> list[bytes]:
+    """DER certificates from PEM (junk around blocks allowed) or DER bytes."""
+    if not data.strip():
+        raise InputFileError(f"{source}: the file is empty")
+    if b"-----BEGIN" in data:
+        try:
+            blocks = pem_blocks(data)
+        except (binascii.Error, ValueError) as exc:
+            raise InputFileError(f"{source}: a PEM block is not valid base64 ({exc})") from None
+        certs = [der for label, der in blocks if label.encode() in _CERT_LABELS]
+        if certs:
+            return certs
+        labels = sorted({label for label, _ in blocks})
+        if any("KEY" in label for label in labels):
+            raise InputFileError(
+                f"{source}: holds a private/public key ({', '.join(labels)}), not a certificate"
+            )
+        raise InputFileError(
+            f"{source}: no CERTIFICATE block found"
+            + (f" (found {', '.join(labels)})" if labels else " (damaged PEM markers)")
+        )
+    # DER: one certificate or several concatenated.
+    certs = []
+    offset = 0
+    try:
+        while offset < len(data):
+            tlv, offset = asn1.read_tlv(data, offset)
+            if tlv.tag != asn1.SEQUENCE:
+                raise asn1.DerError("not a SEQUENCE")
+            certs.append(tlv.raw)
+    except asn1.DerError:
+        raise InputFileError(
+            f"{source}: neither PEM nor a DER certificate (binary data that does not parse)"
+        ) from None
+    for der in certs:
+        if not _looks_like_certificate(der):
+            raise InputFileError(f"{source}: DER data that is not an X.509 certificate")
+    return certs
+
+
+def _looks_like_certificate(der: bytes) -> bool:
+    try:
+        items = asn1.read_single(der).children()
+        return len(items) == 3 and items[0].tag == asn1.SEQUENCE and items[2].tag == asn1.BIT_STRING
+    except asn1.DerError:
+        return False
+
+
+def load_certificates(path: Path) -> list[bytes]:
+    """Every certificate in ``path`` (PEM bundle with any text around the blocks, or DER)."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path}: is a directory, not a certificate file") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return certificates_from_bytes(data, str(path))
+
+
+# --------------------------------------------------------------------------- parsing
+
+_CACHE: dict[bytes, ParsedCertificate] = {}
+
+
+def parse_certificate(der: bytes) -> ParsedCertificate:
+    """Parse (once; cached by content) a DER certificate, leniently."""
+    digest = hashlib.sha256(der).digest()
+    cached = _CACHE.get(digest)
+    if cached is not None:
+        return cached
+    parsed = _parse(bytes(der), digest)
+    if len(_CACHE) >= _CACHE_LIMIT:
+        _CACHE.clear()
+    _CACHE[digest] = parsed
+    return parsed
+
+
+def describe_certificate(der: bytes, index: int = 0) -> CertificateInfo:
+    """The iOS-relevant fields of a certificate; raises CertificateParseError for non-certificates."""
+    info = parse_certificate(der).info
+    return info if index == info.index else replace(info, index=index)
+
+
+def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
+    try:
+        outer = asn1.read_single(der)
+        parts = outer.children()
+    except asn1.DerError as exc:
+        raise CertificateParseError(f"not a certificate: {exc}") from None
+    if (
+        outer.tag != asn1.SEQUENCE
+        or len(parts) != 3
+        or parts[0].tag != asn1.SEQUENCE
+        or parts[1].tag != asn1.SEQUENCE
+        or parts[2].tag != asn1.BIT_STRING
+    ):
+        raise CertificateParseError(
+            "not a certificate: not a SEQUENCE of TBSCertificate, algorithm, signature"
+        )
+    errors: list[str] = []
+    quirks: set[str] = set(outer.quirks)
+    tbs_tlv, alg_tlv, sig_tlv = parts
+    try:
+        fields = tbs_tlv.children()
+    except asn1.DerError as exc:
+        raise CertificateParseError(
+            f"not a certificate: TBSCertificate unreadable ({exc})"
+        ) from None
+    for item in fields:
+        quirks.update(item.quirks)
+
+    pos = 0
+    version = 1
+    if fields and fields[0].is_context(0):
+        try:
+            version = asn1.decode_integer(fields[0].children()[0].content) + 1
+            if version == 1:
+                quirks.add("version v1 encoded explicitly")
+        except (asn1.DerError, IndexError):
+            errors.append("version: unreadable")
+        pos = 1
+    if len(fields) < pos + 6:
+        raise CertificateParseError("not a certificate: TBSCertificate has too few fields")
+    serial_tlv, _inner_alg, issuer_tlv, validity_tlv, subject_tlv, spki_tlv = fields[pos : pos + 6]
+    rest = fields[pos + 6 :]
+
+    serial = ""
+    try:
+        serial_value = asn1.decode_integer(serial_tlv.content)
+        if serial_value < 0:
+            quirks.add("negative serial number")
+        serial = format(
+            serial_value
+            if serial_value >= 0
+            else serial_value & ((1 << (8 * len(serial_tlv.content))) - 1),
+            "x",
+        )
+    except asn1.DerError as exc:
+        errors.append(f"serial number: {exc}")
+
+    subject, subject_cns = _format_name(subject_tlv, errors, "subject")
+    issuer, _ = _format_name(issuer_tlv, errors, "issuer")
+    subject_empty = not subject_tlv.content
+
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    try:
+        times = validity_tlv.children()
+        not_before = asn1.decode_time(times[0])
+        not_after = asn1.decode_time(times[1])
+    except (asn1.DerError, IndexError, ValueError) as exc:
+        errors.append(f"validity dates: {exc}")
+
+    # Signature algorithm (outer).
+    signature_oid = ""
+    signature_params: bytes | None = None
+    try:
+        alg_parts = alg_tlv.children()
+        signature_oid = asn1.decode_oid(alg_parts[0].content)
+        if len(alg_parts) > 1 and alg_parts[1].tag != asn1.NULL:
+            signature_params = alg_parts[1].raw
+    except (asn1.DerError, IndexError) as exc:
+        errors.append(f"signature algorithm: {exc}")
+    sig_name, sig_hash, _family = oids.SIGNATURE_ALGORITHMS.get(
+        signature_oid, (signature_oid or "unknown", None, "unknown")
+    )
+    if signature_oid == oids.RSA_PSS:
+        sig_hash = _pss_hash(signature_params)
+    try:
+        signature = asn1.decode_bit_string(sig_tlv.content)
+    except asn1.DerError as exc:
+        raise CertificateParseError(f"not a certificate: signature unreadable ({exc})") from None
+
+    key_type, key_size, public_key = _read_key(spki_tlv, errors)
+
+    extensions: list[Extension] = []
+    for item in rest:
+        if item.is_context(3):
+            try:
+                extensions = _read_extensions(item, quirks)
+            except (asn1.DerError, IndexError) as exc:
+                errors.append(f"extensions: {exc}")
+
+    decoded = _decode_extensions(extensions, errors)
+    self_issued = subject_tlv.raw == issuer_tlv.raw
+    validity_days = None
+    if not_before and not_after:
+        validity_days = (not_after - not_before).total_seconds() / 86400
+
+    strict_error = _strict_parse_error(der)
+    if strict_error:
+        detail = f" ({', '.join(sorted(quirks))})" if quirks else ""
+        errors.append(
+            f"strict DER parser rejected it: {strict_error}{detail}; analysed with the lenient reader"
+        )
+
+    parsed = ParsedCertificate(
+        der=der,
+        sha256=digest.hex(),
+        info=CertificateInfo(
+            index=0,
+            sha256=digest.hex(),
+            sha1=hashlib.sha1(der).hexdigest(),
+            subject=subject,
+            issuer=issuer,
+            serial=serial,
+            not_before=not_before,
+            not_after=not_after,
+            san=decoded["san"],
+            key_type=key_type,
+            key_size=key_size,
+            signature_algorithm=sig_name,
+            signature_hash=sig_hash,
+            basic_constraints=decoded["basic_constraints"],
+            eku=decoded["eku"],
+            key_usage=decoded["key_usage"],
+            self_signed=False,  # filled below once the signature is checked
+            version=version,
+            subject_cn=subject_cns[0] if subject_cns else None,
+            validity_days=validity_days,
+            ski=decoded["ski"],
+            aki=decoded["aki"],
+            extensions=tuple(
+                {"oid": e.oid, "name": e.name, "critical": e.critical} for e in extensions
+            ),
+            parse_errors=tuple(errors),
+            der=der,
+        ),
+        tbs=tbs_tlv.raw,
+        signature=signature,
+        signature_oid=signature_oid,
+        signature_params=signature_params,
+        subject_der=subject_tlv.raw,
+        issuer_der=issuer_tlv.raw,
+        spki_der=spki_tlv.raw,
+        public_key=public_key,
+        extensions=tuple(extensions),
+        dns_names=decoded["dns_names"],
+        ip_names=decoded["ip_names"],
+        bad_ip_names=decoded["bad_ip_names"],
+        subject_cns=tuple(subject_cns),
+        subject_empty=subject_empty,
+        name_constraints=decoded["name_constraints"],
+        ca_issuer_urls=decoded["ca_issuer_urls"],
+        sct_count=decoded["sct_count"],
+        self_issued=self_issued,
+        unparseable_extensions=decoded["unparseable_extensions"],
+    )
+    if self_issued and verify_signature(parsed, parsed) is not False:
+        parsed = replace(parsed, info=replace(parsed.info, self_signed=True))
+    return parsed
+
+
+def _strict_parse_error(der: bytes) -> str | None:
+    from cryptography import x509
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            cert = x509.load_der_x509_certificate(der)
+            _ = cert.extensions
+            _ = cert.subject, cert.issuer
+        except Exception as exc:  # cryptography raises ValueError and others
+            return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    del caught  # warnings (e.g. a zero serial) are not rejections: the certificate was read
+    return None
+
+
+def _format_name(tlv: asn1.Tlv, errors: list[str], label: str) -> tuple[str, list[str]]:
+    """RFC 4514 string (most specific RDN first, like cryptography) and the CN values."""
+    rdns: list[str] = []
+    cns: list[str] = []
+    try:
+        for rdn in tlv.children():
+            attributes = []
+            for attribute in rdn.children():
+                oid_tlv, value_tlv = attribute.children()[:2]
+                oid = asn1.decode_oid(oid_tlv.content)
+                value = asn1.decode_string(value_tlv)
+                if oid == oids.COMMON_NAME:
+                    cns.append(value)
+                attributes.append(f"{oids.NAME_ATTRIBUTES.get(oid, oid)}={_escape(value)}")
+            rdns.append("+".join(attributes))
+    except (asn1.DerError, ValueError, IndexError) as exc:
+        errors.append(f"{label} name: {exc}")
+    return ",".join(reversed(rdns)), cns
+
+
+def _escape(value: str) -> str:
+    out = []
+    for i, char in enumerate(value):
+        if (
+            char in ',+"\\<>;'
+            or (char == "#" and i == 0)
+            or (char == " " and i in (0, len(value) - 1))
+        ):
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+_CURVE_SIZES = {
+    "1.2.840.10045.3.1.7": 256,
+    "1.3.132.0.34": 384,
+    "1.3.132.0.35": 521,
+    "1.3.132.0.33": 224,
+    "1.2.840.10045.3.1.1": 192,
+    "1.3.132.0.8": 160,
+    "1.3.132.0.9": 160,
+    "1.3.132.0.10": 256,
+}
+
+
+def _read_key(spki: asn1.Tlv, errors: list[str]) -> tuple[str, int | None, Any]:
+    key_type, key_size, public_key = "unknown", None, None
+    try:
+        alg, bits = spki.children()[:2]
+        alg_parts = alg.children()
+        key_oid = asn1.decode_oid(alg_parts[0].content)
+        key_type = oids.KEY_ALGORITHMS.get(key_oid, "unknown")
+        key_data = asn1.decode_bit_string(bits.content)
+        if key_type == "RSA":
+            modulus = asn1.read_single(key_data).children()[0]
+            key_size = asn1.decode_integer(modulus.content).bit_length()
+        elif key_type == "EC" and len(alg_parts) > 1 and alg_parts[1].tag == asn1.OID:
+            key_size = _CURVE_SIZES.get(asn1.decode_oid(alg_parts[1].content))
+        elif key_type == "Ed25519":
+            key_size = 256
+        elif key_type == "Ed448":
+            key_size = 456
+    except (asn1.DerError, ValueError, IndexError) as exc:
+        errors.append(f"public key: {exc}")
+        return key_type, key_size, None
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            public_key = load_der_public_key(spki.raw)
+    except Exception as exc:
+        errors.append(
+            f"public key: cannot be loaded ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+        )
+        return key_type, key_size, None
+    if key_type == "DSA" or key_size is None:
+        key_size = getattr(public_key, "key_size", None) or getattr(
+            getattr(public_key, "curve", None), "key_size", None
+        )
+    return key_type, key_size, public_key
+
+
+def _pss_hash(params: bytes | None) -> str | None:
+    if not params:
+        return "sha1"  # RFC 4055 default
+    try:
+        for item in asn1.read_single(params).children():
+            if item.is_context(0):
+                algorithm = item.children()[0].children()[0]
+                return oids.HASH_OIDS.get(asn1.decode_oid(algorithm.content))
+    except (asn1.DerError, IndexError):
+        return None
+    return "sha1"
+
+
+def _read_extensions(wrapper: asn1.Tlv, quirks: set[str]) -> list[Extension]:
+    extensions = []
+    for ext in wrapper.children()[0].children():
+        items = ext.children()
+        oid = asn1.decode_oid(items[0].content)
+        critical = False
+        value_tlv = items[-1]
+        if len(items) == 3:
+            critical = asn1.decode_boolean(items[1].content)
+            if not critical:
+                quirks.add("critical=FALSE encoded explicitly")
+        extensions.append(Extension(oid, critical, value_tlv.content))
+    return extensions
+
+
+def _general_names(data: bytes) -> list[tuple[int, asn1.Tlv]]:
+    return [(item.number, item) for item in asn1.read_single(data).children()]
+
+
+def _decode_extensions(extensions: list[Extension], errors: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "san": (),
+        "dns_names": (),
+        "ip_names": (),
+        "bad_ip_names": False,
+        "basic_constraints": None,
+        "eku": None,
+        "key_usage": None,
+        "ski": None,
+        "aki": None,
+        "name_constraints": None,
+        "ca_issuer_urls": (),
+        "sct_count": 0,
+        "unparseable_extensions": (),
+    }
+    seen: set[str] = set()
+    for ext in extensions:
+        if ext.oid in seen:
+            continue  # duplicates are a finding of their own; iOS rejects the certificate
+        seen.add(ext.oid)
+        try:
+            _DECODERS[ext.oid](ext, out) if ext.oid in _DECODERS else None
+        except (asn1.DerError, ValueError, IndexError) as exc:
+            errors.append(f"{ext.name} extension: {exc}")
+            out["unparseable_extensions"] = (*out["unparseable_extensions"], ext.oid)
+    return out
+
+
+def _decode_san(ext: Extension, out: dict[str, Any]) -> None:
+    shown: list[str] = []
+    dns: list[str] = []
+    ips: list[bytes] = []
+    bad_ip = False
+    for number, item in _general_names(ext.value):
+        if number == 2:
+            name = item.content.decode("ascii", errors="replace")
+            dns.append(name)
+            shown.append(f"DNS:{name}")
+        elif number == 7:
+            ips.append(item.content)
+            if len(item.content) in (4, 16):
+                shown.append(f"IP:{ipaddress.ip_address(item.content)}")
+            else:
+                bad_ip = True
+                shown.append(f"IP:<malformed {item.content.hex()}>")
+        elif number == 1:
+            shown.append(f"email:{item.content.decode('ascii', errors='replace')}")
+        elif number == 6:
+            shown.append(f"URI:{item.content.decode('ascii', errors='replace')}")
+        else:
+            shown.append(f"other:[{number}]")
+    out.update(san=tuple(shown), dns_names=tuple(dns), ip_names=tuple(ips), bad_ip_names=bad_ip)
+
+
+def _decode_basic_constraints(ext: Extension, out: dict[str, Any]) -> None:
+    ca = False
+    path_length = None
+    for item in asn1.read_single(ext.value).children():
+        if item.tag == asn1.BOOLEAN:
+            ca = asn1.decode_boolean(item.content)
+        elif item.tag == asn1.INTEGER:
+            path_length = asn1.decode_integer(item.content)
+    out["basic_constraints"] = {"ca": ca, "path_length": path_length, "critical": ext.critical}
+
+
+def _decode_key_usage(ext: Extension, out: dict[str, Any]) -> None:
+    bits = asn1.decode_bit_string(asn1.read_single(ext.value).content)
+    names = []
+    for i, name in enumerate(oids.KEY_USAGE_BITS):
+        byte, bit = divmod(i, 8)
+        if byte < len(bits) and bits[byte] & (0x80 >> bit):
+            names.append(name)
+    out["key_usage"] = tuple(names)
+
+
+def _decode_eku(ext: Extension, out: dict[str, Any]) -> None:
+    values = [asn1.decode_oid(item.content) for item in asn1.read_single(ext.value).children()]
+    out["eku"] = tuple(oids.EKU_NAMES.get(v, v) for v in values)
+
+
+def _decode_ski(ext: Extension, out: dict[str, Any]) -> None:
+    out["ski"] = asn1.read_single(ext.value).content.hex()
+
+
+def _decode_aki(ext: Extension, out: dict[str, Any]) -> None:
+    for item in asn1.read_single(ext.value).children():
+        if item.is_context(0):
+            out["aki"] = item.content.hex()
+
+
+def _decode_name_constraints(ext: Extension, out: dict[str, Any]) -> None:
+    permitted_dns: list[str] = []
+    excluded_dns: list[str] = []
+    permitted_ip: list[tuple[bytes, bytes]] = []
+    excluded_ip: list[tuple[bytes, bytes]] = []
+    unsupported: list[str] = []
+    for subtrees in asn1.read_single(ext.value).children():
+        dns_list, ip_list = (
+            (permitted_dns, permitted_ip) if subtrees.is_context(0) else (excluded_dns, excluded_ip)
+        )
+        for subtree in subtrees.children():
+            base = subtree.children()[0]
+            if base.number == 2 and base.tag_class == 2:
+                dns_list.append(base.content.decode("ascii", errors="replace"))
+            elif base.number == 7 and base.tag_class == 2:
+                half = len(base.content) // 2
+                ip_list.append((base.content[:half], base.content[half:]))
+            elif base.number in (1, 4, 6):
+                pass  # email, directoryName, URI: iOS supports them; mailtls does not check them
+            else:
+                unsupported.append(
+                    {0: "otherName", 3: "x400Address", 5: "ediPartyName", 8: "registeredID"}.get(
+                        base.number, str(base.number)
+                    )
+                )
+    out["name_constraints"] = NameConstraints(
+        critical=ext.critical,
+        permitted_dns=tuple(permitted_dns),
+        excluded_dns=tuple(excluded_dns),
+        permitted_ip=tuple(permitted_ip),
+        excluded_ip=tuple(excluded_ip),
+        unsupported_forms=tuple(unsupported),
+    )
+
+
+def _decode_aia(ext: Extension, out: dict[str, Any]) -> None:
+    urls = []
+    for description in asn1.read_single(ext.value).children():
+        method, location = description.children()[:2]
+        if asn1.decode_oid(method.content) == oids.CA_ISSUERS and location.number == 6:
+            urls.append(location.content.decode("ascii", errors="replace"))
+    out["ca_issuer_urls"] = tuple(urls)
+
+
+def _decode_scts(ext: Extension, out: dict[str, Any]) -> None:
+    data = asn1.read_single(ext.value).content  # OCTET STRING holding the TLS structure
+    total = int.from_bytes(data[:2], "big")
+    offset, end, count = 2, min(len(data), 2 + total), 0
+    while offset + 2 <= end:
+        offset += 2 + int.from_bytes(data[offset : offset + 2], "big")
+        count += 1
+    out["sct_count"] = count
+
+
+_DECODERS = {
+    oids.SUBJECT_ALT_NAME: _decode_san,
+    oids.BASIC_CONSTRAINTS: _decode_basic_constraints,
+    oids.KEY_USAGE: _decode_key_usage,
+    oids.EXTENDED_KEY_USAGE: _decode_eku,
+    oids.SUBJECT_KEY_IDENTIFIER: _decode_ski,
+    oids.AUTHORITY_KEY_IDENTIFIER: _decode_aki,
+    oids.NAME_CONSTRAINTS: _decode_name_constraints,
+    oids.AUTHORITY_INFO_ACCESS: _decode_aia,
+    oids.SCT_LIST: _decode_scts,
+}
+
+
+# --------------------------------------------------------------------------- signatures
+
+_VERIFIED: dict[tuple[str, str], bool | None] = {}
+
+
+def verify_signature(child: ParsedCertificate, issuer: ParsedCertificate) -> bool | None:
+    """Did ``issuer``'s key sign ``child``? None: the algorithm cannot be checked (e.g. MD2)."""
+    key = (child.sha256, issuer.sha256)
+    if key in _VERIFIED:
+        return _VERIFIED[key]
+    result = _verify(child, issuer)
+    if len(_VERIFIED) >= _CACHE_LIMIT:
+        _VERIFIED.clear()
+    _VERIFIED[key] = result
+    return result
+
+
+def _verify(child: ParsedCertificate, issuer: ParsedCertificate) -> bool | None:
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+
+    public_key = issuer.public_key
+    if public_key is None:
+        return None
+    _name, hash_name, family = oids.SIGNATURE_ALGORITHMS.get(child.signature_oid, ("", None, ""))
+    hash_types: dict[str, type[hashes.HashAlgorithm]] = {
+        "md5": hashes.MD5,
+        "sha1": hashes.SHA1,
+        "sha224": hashes.SHA224,
+        "sha256": hashes.SHA256,
+        "sha384": hashes.SHA384,
+        "sha512": hashes.SHA512,
+    }
+    try:
+        if family == "RSA-PSS" and isinstance(public_key, rsa.RSAPublicKey):
+            pss_hash = child.info.signature_hash
+            if pss_hash not in hash_types:
+                return None
+            algorithm = hash_types[pss_hash]()
+            public_key.verify(
+                child.signature,
+                child.tbs,
+                padding.PSS(padding.MGF1(algorithm), padding.PSS.AUTO),
+                algorithm,
+            )
+        elif family == "RSA" and isinstance(public_key, rsa.RSAPublicKey):
+            if hash_name not in hash_types:
+                return None
+            public_key.verify(
+                child.signature, child.tbs, padding.PKCS1v15(), hash_types[hash_name]()
+            )
+        elif family == "EC" and isinstance(public_key, ec.EllipticCurvePublicKey):
+            if hash_name not in hash_types:
+                return None
+            public_key.verify(child.signature, child.tbs, ec.ECDSA(hash_types[hash_name]()))
+        elif family in ("Ed25519", "Ed448") and isinstance(
+            public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
+        ):
+            public_key.verify(child.signature, child.tbs)
+        elif family == "DSA" and isinstance(public_key, dsa.DSAPublicKey):
+            if hash_name not in hash_types:
+                return None
+            public_key.verify(child.signature, child.tbs, hash_types[hash_name]())
+        elif family in ("RSA", "RSA-PSS", "EC", "Ed25519", "Ed448", "DSA"):
+            return False  # the issuer's key is of another kind: it did not sign this
+        else:
+            return None
+    except InvalidSignature:
+        return False
+    except (UnsupportedAlgorithm, ValueError, TypeError):
+        return None
+    return True

@@ -1,0 +1,403 @@
+"""Judge a presented chain the way iOS does: path, anchor kind, rules, verdict, one sentence.
+
+How results combine (ios-trust-rules.md §0): any fatal (F) failure makes the verdict
+``fatal``; otherwise any recoverable (R) failure makes it ``prompt`` — unless the only
+problem is a private root the iPhone does not have, that root is a self-signed CA with a
+subject CN (so Certificate Trust Settings offers it), and the same chain evaluated with that
+root installed (USR) passes every rule: then the verdict is ``needs_profile``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from mailtls.analysis import rules as _rules  # noqa: F401  (registers the rules)
+from mailtls.analysis.certs import ParsedCertificate, parse_certificate
+from mailtls.analysis.path import BuiltPath, Ending, Source, build_path
+from mailtls.analysis.registry import RULES, Context, Hit, Rule, parse_ios_version
+from mailtls.analysis.stores import TrustStore
+from mailtls.errors import CertificateParseError, UsageError
+from mailtls.model import (
+    Analysis,
+    AnchorKind,
+    Category,
+    CertificateInfo,
+    Finding,
+    PathElement,
+    ResultClass,
+    Severity,
+    Verdict,
+)
+
+_SEVERITY_ORDER = {Severity.FATAL: 0, Severity.ERROR: 1, Severity.WARNING: 2, Severity.INFO: 3}
+_CATEGORY_ORDER = {Category.TRUST: 0, Category.DEPLOYMENT: 1, Category.NOTICE: 2}
+
+
+def analyze_chain(
+    chain: Sequence[bytes],
+    host: str | None,
+    *,
+    at: datetime,
+    system: TrustStore,
+    user: TrustStore | None = None,
+    ios_version: str | None = None,
+    fetched: Sequence[bytes] = (),
+) -> Analysis:
+    """What an iPhone's Mail app does with ``chain`` (DER, as presented) for ``host`` at ``at``.
+
+    ``fetched``: certificates obtained elsewhere (e.g. downloaded from the leaf's AIA
+    caIssuers URL), used as issuers after the presented ones.
+    """
+    if not chain:
+        raise UsageError("no certificates to analyse")
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    try:
+        ios = parse_ios_version(ios_version)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    ios_label = ios_version or f"{ios[0]}"
+    host = host.strip() if host else None
+
+    parsed: list[ParsedCertificate | None] = []
+    infos: list[CertificateInfo] = []
+    unreadable: list[int] = []
+    for index, der in enumerate(chain):
+        try:
+            cert = parse_certificate(der)
+            parsed.append(cert)
+            info = cert.info
+            infos.append(info if index == 0 else replace(info, index=index))
+        except CertificateParseError as exc:
+            parsed.append(None)
+            unreadable.append(index)
+            infos.append(_unreadable_info(der, index, str(exc)))
+    readable = [c for c in parsed if c is not None]
+    fetched_parsed = [c for c in (_try_parse(d) for d in fetched) if c is not None]
+
+    if parsed[0] is None:
+        return _unreadable_leaf(infos, host or "", at, ios_label, system)
+
+    presented = tuple(readable)
+    path = build_path(presented, at=at, user=user, system=system, fetched=fetched_parsed)
+    ctx = Context(path=path, host=host, at=at, ios=ios, presented=presented)
+    findings = _run_rules(ctx)
+    findings.extend(_unreadable_findings([infos[i] for i in unreadable]))
+    findings.sort(key=_finding_order)
+    verdict = _verdict(findings)
+    profile_root: ParsedCertificate | None = None
+    if verdict is Verdict.PROMPT and _root_is_installable(path):
+        profile_root = path.last.cert
+        trial_user = (user or TrustStore("profile", AnchorKind.USR)).with_certificates(
+            [profile_root.der]
+        )
+        trial_path = build_path(
+            presented, at=at, user=trial_user, system=system, fetched=fetched_parsed
+        )
+        trial = Context(path=trial_path, host=host, at=at, ios=ios, presented=presented)
+        if trial_path.anchor is AnchorKind.USR and _verdict(_run_rules(trial)) is Verdict.TRUSTED:
+            verdict = Verdict.NEEDS_PROFILE
+            findings = [_needs_profile_finding(f, profile_root) for f in findings]
+            findings.append(_profile_finding(ctx, profile_root))
+            findings.sort(key=_finding_order)
+
+    return Analysis(
+        verdict=verdict,
+        anchor_kind=path.anchor,
+        host=host or "",
+        evaluated_at=at,
+        ios_version=ios_label,
+        chain=tuple(infos),
+        path=tuple(
+            _path_element(n.cert, n.source, n.presented_index, user, system) for n in path.nodes
+        ),
+        findings=tuple(findings),
+        summary=_summary(verdict, findings, host, path, profile_root),
+        user_sees=_user_sees(verdict, host),
+        trust_store=system.label,
+    )
+
+
+# --------------------------------------------------------------------------- rules -> findings
+
+
+def _run_rules(ctx: Context) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule_meta in RULES.values():
+        if rule_meta.check is None or ctx.anchor not in rule_meta.applies_to:
+            continue
+        try:
+            hits = list(rule_meta.check(ctx))
+        except Exception as exc:  # one broken rule never loses the report
+            findings.append(
+                Finding(
+                    rule_id=rule_meta.id,
+                    title=rule_meta.title,
+                    category=Category.NOTICE,
+                    severity=Severity.WARNING,
+                    summary=f"mailtls could not evaluate this rule ({type(exc).__name__}: {exc}); this is a bug in mailtls.",
+                )
+            )
+            continue
+        findings.extend(_finding(rule_meta, ctx, hit) for hit in hits)
+    return findings
+
+
+def _finding(rule_meta: Rule, ctx: Context, hit: Hit) -> Finding:
+    result_class = None if hit.clear_result_class else (hit.result_class or rule_meta.result_class)
+    severity = hit.severity or rule_meta.severity
+    evidence = dict(hit.evidence)
+    cert_index = None
+    if hit.position is not None:
+        node = ctx.nodes[hit.position]
+        cert_index = node.presented_index
+        if node.source is not Source.PRESENTED:
+            evidence.setdefault("certificate", node.cert.info.subject)
+            evidence.setdefault("from", node.source.value)
+        evidence.setdefault("path_position", hit.position)
+    evidence.setdefault("anchor_kind", ctx.anchor.value)
+    return Finding(
+        rule_id=rule_meta.id,
+        title=rule_meta.title,
+        category=rule_meta.category,
+        severity=severity,
+        summary=hit.summary,
+        check_key=hit.check_key or rule_meta.check_key,
+        result_class=result_class,
+        cert_index=cert_index,
+        evidence=evidence,
+        user_sees=rule_meta.user_sees
+        if result_class is not None or severity is not Severity.INFO
+        else "Nothing.",
+        fix=rule_meta.fix,
+        citation=rule_meta.citation,
+        remedy=hit.remedy if hit.remedy is not None else rule_meta.remedy,
+    )
+
+
+def _is_failure(finding: Finding) -> bool:
+    return finding.category is Category.TRUST and finding.result_class in (
+        ResultClass.RECOVERABLE,
+        ResultClass.FATAL,
+        ResultClass.DENY,
+    )
+
+
+def _verdict(findings: Sequence[Finding]) -> Verdict:
+    failures = [f for f in findings if _is_failure(f)]
+    if any(f.result_class in (ResultClass.FATAL, ResultClass.DENY) for f in failures):
+        return Verdict.FATAL
+    if failures:
+        return Verdict.PROMPT
+    return Verdict.TRUSTED
+
+
+def _finding_order(finding: Finding) -> tuple[int, int, int]:
+    return (
+        _SEVERITY_ORDER.get(finding.severity, 9),
+        _CATEGORY_ORDER.get(finding.category, 5),
+        finding.cert_index if finding.cert_index is not None else 99,
+    )
+
+
+# --------------------------------------------------------------------------- needs_profile
+
+
+def _root_is_installable(path: BuiltPath) -> bool:
+    root = path.last.cert
+    return path.ending is Ending.UNTRUSTED_ROOT and root.is_ca and bool(root.subject_cns)
+
+
+def _needs_profile_finding(finding: Finding, root: ParsedCertificate) -> Finding:
+    if finding.rule_id == "chain_anchor_required":
+        return replace(
+            finding,
+            remedy="profile",
+            fix=(
+                f"Install the root '{root.info.subject_cn}' on the iPhone as a profile and enable full trust "
+                "(Settings > General > About > Certificate Trust Settings), or deploy it by MDM."
+            ),
+        )
+    return finding
+
+
+def _profile_finding(ctx: Context, root: ParsedCertificate) -> Finding:
+    meta = RULES["profile_root_needs_full_trust"]
+    return Finding(
+        rule_id=meta.id,
+        title="Installing the private root fixes this",
+        category=Category.TRUST,
+        severity=Severity.INFO,
+        summary=(
+            f"With the root '{root.info.subject_cn}' installed and full trust enabled, the iPhone accepts this chain "
+            "(every other rule passes)."
+        ),
+        check_key=None,
+        result_class=None,
+        cert_index=ctx.path.last.presented_index,
+        evidence={
+            "root_subject": root.info.subject,
+            "root_sha256": root.sha256,
+            "anchor_kind_after_install": "USR",
+        },
+        user_sees="After installing: nothing, Mail connects without a warning.",
+        fix=meta.fix,
+        citation=meta.citation,
+        remedy="profile",
+    )
+
+
+# --------------------------------------------------------------------------- sentences
+
+
+def _summary(
+    verdict: Verdict,
+    findings: Sequence[Finding],
+    host: str | None,
+    path: BuiltPath,
+    root: ParsedCertificate | None,
+) -> str:
+    where = f" for {host}" if host else ""
+    if verdict is Verdict.TRUSTED:
+        kind = {
+            AnchorKind.SYS: "a root the iPhone ships with",
+            AnchorKind.USR: "a private root installed on the iPhone with full trust",
+            AnchorKind.USR_LEAF: "a certificate installed on the iPhone as trusted",
+        }.get(path.anchor, "a trusted root")
+        skipped = "" if host else " (the host name was not checked)"
+        return f"The iPhone trusts this certificate{where}: it chains to {kind}, and Mail connects without a warning{skipped}."
+    if verdict is Verdict.NEEDS_PROFILE and root is not None:
+        return (
+            f"The certificate{where} is fine but comes from the private root '{root.info.subject_cn}', which the iPhone "
+            "does not know: install that root as a profile and enable full trust, and Mail connects without a warning."
+        )
+    failures = [f for f in findings if _is_failure(f)]
+    if verdict is Verdict.FATAL:
+        fatal = [f for f in failures if f.result_class is not ResultClass.RECOVERABLE]
+        return f"Mail cannot connect{where} at all, and tapping Trust does not help: {_lower_first(fatal[0].summary)}"
+    reasons = "; ".join(_lower_first(f.summary).rstrip(".") for f in failures[:3])
+    more = f" (and {len(failures) - 3} more)" if len(failures) > 3 else ""
+    return f"Mail will show 'Cannot Verify Server Identity'{where} because {reasons}{more}."
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
+def _user_sees(verdict: Verdict, host: str | None) -> str:
+    shown = host or "the server"
+    if verdict is Verdict.TRUSTED:
+        return "Nothing: Mail connects without a warning."
+    if verdict is Verdict.FATAL:
+        return (
+            f"Mail cannot connect to {shown}: the account reports that it cannot verify or reach the server, "
+            "and no Trust button makes it work."
+        )
+    return (
+        f'"Cannot Verify Server Identity — The identity of "{shown}" cannot be verified by Mail." with Cancel, '
+        "Details and Continue; Details > Trust stores an exception for this exact certificate until it changes."
+    )
+
+
+# --------------------------------------------------------------------------- odds and ends
+
+
+def _try_parse(der: bytes) -> ParsedCertificate | None:
+    try:
+        return parse_certificate(der)
+    except CertificateParseError:
+        return None
+
+
+def _path_element(
+    cert: ParsedCertificate,
+    source: Source,
+    index: int | None,
+    user: TrustStore | None,
+    system: TrustStore,
+) -> PathElement:
+    label = {
+        Source.PRESENTED: "presented",
+        Source.USER: user.label if user else "user store",
+        Source.SYSTEM: system.label,
+        Source.FETCHED: "fetched (AIA)",
+    }[source]
+    return PathElement(source=label, index=index, sha256=cert.sha256, subject=cert.info.subject)
+
+
+def _unreadable_info(der: bytes, index: int, error: str) -> CertificateInfo:
+    import hashlib
+
+    return CertificateInfo(
+        index=index,
+        sha256=hashlib.sha256(der).hexdigest(),
+        sha1=hashlib.sha1(der).hexdigest(),
+        subject="",
+        issuer="",
+        serial="",
+        not_before=None,
+        not_after=None,
+        san=(),
+        key_type="unknown",
+        key_size=None,
+        signature_algorithm="unknown",
+        signature_hash=None,
+        basic_constraints=None,
+        eku=None,
+        key_usage=None,
+        self_signed=False,
+        parse_errors=(error,),
+        der=bytes(der),
+    )
+
+
+def _unreadable_findings(infos: Sequence[CertificateInfo]) -> list[Finding]:
+    return [
+        Finding(
+            rule_id="certificate_unreadable",
+            title="Certificate cannot be read",
+            category=Category.DEPLOYMENT,
+            severity=Severity.WARNING,
+            summary=f"Certificate {info.index} is not a readable certificate ({info.parse_errors[0]}); it was left out of the chain.",
+            cert_index=info.index,
+            evidence={"error": info.parse_errors[0]},
+            fix="Check the chain file for damaged or non-certificate blocks.",
+            remedy="full_chain",
+        )
+        for info in infos
+    ]
+
+
+def _unreadable_leaf(
+    infos: list[CertificateInfo], host: str, at: datetime, ios_label: str, system: TrustStore
+) -> Analysis:
+    error = infos[0].parse_errors[0]
+    finding = Finding(
+        rule_id="certificate_unreadable",
+        title="Server certificate cannot be read",
+        category=Category.TRUST,
+        severity=Severity.FATAL,
+        summary=f"The server's certificate cannot be read at all ({error}).",
+        check_key=None,
+        result_class=ResultClass.FATAL,
+        cert_index=0,
+        evidence={"error": error},
+        user_sees="Mail cannot connect.",
+        fix="Install a valid certificate on the server.",
+        remedy="reissue",
+    )
+    return Analysis(
+        verdict=Verdict.FATAL,
+        anchor_kind=AnchorKind.NONE,
+        host=host,
+        evaluated_at=at,
+        ios_version=ios_label,
+        chain=tuple(infos),
+        path=(),
+        findings=(finding,),
+        summary=f"Mail cannot connect: the server's certificate cannot be read ({error}).",
+        user_sees="Mail cannot connect to the server.",
+        trust_store=system.label,
+    )

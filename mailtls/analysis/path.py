@@ -1,0 +1,162 @@
+"""Build the certification path iOS would use (ios-trust-rules.md §1a).
+
+Like trustd's ``SecPathBuilder``: the first presented certificate is the leaf; parents are
+looked up by issuer name in the anchor sources first (user trust store, then system store,
+``anchor_source_order``), then among the other certificates the server sent (any order,
+extras and duplicates tolerated), then among certificates obtained elsewhere (AIA
+downloads, ``aia_fetch``). A candidate counts only if its key really signed the child. A
+path is complete at the first certificate that is an anchor; otherwise it ends in a
+self-signed certificate that is not trusted, or where no issuer could be found. Of all
+paths, the best one is kept: anchored, then valid at the evaluation time, then made of what
+the server sent, then user store before system store, then shorter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from mailtls.analysis.certs import ParsedCertificate, verify_signature
+from mailtls.analysis.stores import TrustStore
+from mailtls.model import AnchorKind
+
+_MAX_DEPTH = 10
+_MAX_PATHS = 64
+
+
+class Source(StrEnum):
+    PRESENTED = "presented"
+    USER = "user"
+    SYSTEM = "system"
+    FETCHED = "fetched"  # e.g. downloaded from the AIA caIssuers URL
+
+
+class Ending(StrEnum):
+    ANCHOR = "anchor"  # the last certificate is a trust anchor
+    UNTRUSTED_ROOT = "untrusted_root"  # self-signed, but not an anchor -> AnchorTrusted
+    MISSING_ISSUER = "missing_issuer"  # issuer not found -> MissingIntermediate
+
+
+@dataclass(frozen=True)
+class Node:
+    cert: ParsedCertificate
+    source: Source
+    presented_index: int | None  # first index in the presented chain, when it came from there
+
+
+@dataclass(frozen=True)
+class BuiltPath:
+    nodes: tuple[Node, ...]  # leaf first
+    anchor: AnchorKind
+    ending: Ending
+    #: (child sha256, candidate presented index): certificates named as issuer whose key
+    #: did not sign the child.
+    signature_mismatches: tuple[tuple[str, int | None], ...] = field(default=())
+
+    @property
+    def leaf(self) -> ParsedCertificate:
+        return self.nodes[0].cert
+
+    @property
+    def last(self) -> Node:
+        return self.nodes[-1]
+
+
+def _anchor_kind(cert: ParsedCertificate, stores: Sequence[TrustStore]) -> AnchorKind | None:
+    for store in stores:
+        if store.contains(cert):
+            return store.kind
+    return None
+
+
+def build_path(
+    presented: Sequence[ParsedCertificate],
+    *,
+    at: datetime,
+    user: TrustStore | None,
+    system: TrustStore,
+    fetched: Sequence[ParsedCertificate] = (),
+) -> BuiltPath:
+    """The best path from ``presented[0]`` towards an anchor."""
+    anchor_stores = [s for s in (user, system) if s is not None]
+    first_index: dict[str, int] = {}
+    for i, cert in enumerate(presented):
+        first_index.setdefault(cert.sha256, i)
+    others: list[Node] = []
+    seen: set[str] = {presented[0].sha256}
+    for cert in presented[1:]:
+        if cert.sha256 not in seen:
+            seen.add(cert.sha256)
+            others.append(Node(cert, Source.PRESENTED, first_index[cert.sha256]))
+    for cert in fetched:
+        if cert.sha256 not in seen:
+            seen.add(cert.sha256)
+            others.append(Node(cert, Source.FETCHED, None))
+
+    complete: list[BuiltPath] = []
+    mismatches: list[tuple[str, int | None]] = []
+
+    def parents_of(node: Node, used: set[str]) -> list[Node]:
+        child = node.cert
+        found: list[Node] = []
+        taken = set(used)
+        for store in anchor_stores:
+            source = Source.USER if store.kind is AnchorKind.USR else Source.SYSTEM
+            for candidate in store.issuers_for(child):
+                if candidate.sha256 in taken or verify_signature(child, candidate) is False:
+                    continue
+                taken.add(candidate.sha256)
+                index = first_index.get(candidate.sha256)
+                found.append(
+                    Node(candidate, Source.PRESENTED if index is not None else source, index)
+                )
+        for other in others:
+            if other.cert.subject_der != child.issuer_der or other.cert.sha256 in taken:
+                continue
+            if verify_signature(child, other.cert) is False:
+                mismatches.append((child.sha256, other.presented_index))
+                continue
+            found.append(other)
+        return found
+
+    def walk(nodes: list[Node], used: set[str]) -> None:
+        if len(complete) >= _MAX_PATHS:
+            return
+        last = nodes[-1]
+        kind = _anchor_kind(last.cert, anchor_stores)
+        if kind is not None:
+            if kind is AnchorKind.USR and len(nodes) == 1:
+                kind = AnchorKind.USR_LEAF
+            complete.append(BuiltPath(tuple(nodes), kind, Ending.ANCHOR))
+            return
+        if last.cert.info.self_signed:
+            complete.append(BuiltPath(tuple(nodes), AnchorKind.NONE, Ending.UNTRUSTED_ROOT))
+            return
+        parents = parents_of(last, used) if len(nodes) < _MAX_DEPTH else []
+        if not parents:
+            complete.append(BuiltPath(tuple(nodes), AnchorKind.NONE, Ending.MISSING_ISSUER))
+            return
+        for parent in parents:
+            walk([*nodes, parent], used | {parent.cert.sha256})
+
+    leaf = Node(presented[0], Source.PRESENTED, 0)
+    walk([leaf], {leaf.cert.sha256})
+    best = max(complete, key=lambda p: _score(p, at))
+    return BuiltPath(best.nodes, best.anchor, best.ending, tuple(dict.fromkeys(mismatches)))
+
+
+def _score(path: BuiltPath, at: datetime) -> tuple[int, int, int, int, int, int]:
+    def valid(node: Node) -> bool:
+        info = node.cert.info
+        return bool(info.not_before and info.not_after and info.not_before <= at <= info.not_after)
+
+    return (
+        path.ending is Ending.ANCHOR,
+        all(valid(n) for n in path.nodes),
+        -sum(n.source is Source.FETCHED for n in path.nodes),
+        path.anchor in (AnchorKind.USR, AnchorKind.USR_LEAF),
+        path.ending is Ending.UNTRUSTED_ROOT,
+        -len(path.nodes),
+    )

@@ -1,0 +1,181 @@
+"""Rule metadata, the evaluation context rules read, and the dates/thresholds they use.
+
+Every rule is a :class:`Rule` in :data:`RULES` (ids from ios-trust-rules.md). A rule that can
+be decided from the chain has a small check function registered with :func:`rule`; it yields
+:class:`Hit` values that the engine turns into :class:`mailtls.model.Finding`. Rules that
+cannot be decided offline are registered too (``evaluated=False``) so the generated rule table
+in docs/rules.md says what mailtls does *not* check, and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import Any
+
+from mailtls.analysis.certs import ParsedCertificate
+from mailtls.analysis.path import BuiltPath, Ending, Node
+from mailtls.model import AnchorKind, Category, ResultClass, Severity
+
+# --------------------------------------------------------------------------- dates
+
+_CF_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
+
+
+def cf_absolute_time(seconds: int) -> datetime:
+    """Apple's CFAbsoluteTime constants (seconds since 2001-01-01T00:00:00Z) as UTC datetimes."""
+    return _CF_EPOCH + timedelta(seconds=seconds)
+
+
+DEC_2016 = cf_absolute_time(502243200)  # 2016-12-01T00:00Z, WoSign/StartCom cut-off
+MAR_2018 = cf_absolute_time(541555200)  # 2018-03-01T00:00Z, 825 days for system roots
+OCT_2018 = cf_absolute_time(561340800)  # 2018-10-16T00:00Z, CT required
+#: 2019-06-30T23:00Z. Apple's comment says "1 July 2019 00:00:00 UTC"; the constant is an
+#: hour earlier, and mailtls uses the constant, as iOS does.
+JUL_2019 = cf_absolute_time(583628400)
+SEP_2020 = cf_absolute_time(620611200)  # 2020-09-01T00:00Z, 398 days for system roots
+APR_2021 = cf_absolute_time(640656000)  # 2021-04-21T00:00Z, CT policy v2
+
+ALL_KINDS: tuple[AnchorKind, ...] = (
+    AnchorKind.SYS,
+    AnchorKind.USR,
+    AnchorKind.USR_LEAF,
+    AnchorKind.NONE,
+)
+
+CURRENT_IOS = "26"
+
+
+def parse_ios_version(text: str | None) -> tuple[int, int]:
+    """ "17", "17.4", "iOS 12.1.1" -> (major, minor); ``None`` -> current iOS."""
+    raw = (text or CURRENT_IOS).strip().lower().removeprefix("ios").strip()
+    parts = raw.split(".")
+    try:
+        major = int(parts[0])
+        minor = int(parts[1]) if len(parts) > 1 and parts[1] else 0
+    except ValueError:
+        raise ValueError(f"not an iOS version: {text!r} (use e.g. 17 or 16.4)") from None
+    if not 7 <= major <= 99:
+        raise ValueError(f"not an iOS version: {text!r} (use e.g. 17 or 16.4)")
+    return major, minor
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class HostnameResult:
+    matched: bool
+    cause: str | None  # rule id that explains a mismatch
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """What every rule reads: the built path, the anchor kind, the host and the moment."""
+
+    path: BuiltPath
+    host: str | None
+    at: datetime
+    ios: tuple[int, int]
+    presented: tuple[ParsedCertificate, ...]
+
+    @property
+    def anchor(self) -> AnchorKind:
+        return self.path.anchor
+
+    @property
+    def nodes(self) -> tuple[Node, ...]:
+        return self.path.nodes
+
+    @property
+    def leaf(self) -> ParsedCertificate:
+        return self.path.nodes[0].cert
+
+    @property
+    def anchored(self) -> bool:
+        return self.path.ending is Ending.ANCHOR
+
+    def ios_at_least(self, major: int) -> bool:
+        return self.ios[0] >= major
+
+    def issuing_positions(self) -> range:
+        """Path positions of certificates that issued another one (all but the leaf)."""
+        return range(1, len(self.path.nodes))
+
+    def is_self_signed_at(self, position: int) -> bool:
+        return self.path.nodes[position].cert.info.self_signed
+
+    def is_anchor_position(self, position: int) -> bool:
+        return self.anchored and position == len(self.path.nodes) - 1
+
+    @cached_property
+    def hostname(self) -> HostnameResult:
+        from mailtls.analysis.hostname import evaluate_hostname
+
+        return evaluate_hostname(self)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One firing of a rule: which certificate (path position), what and why."""
+
+    position: int | None
+    summary: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    check_key: str | None = None  # when a rule reports more than one Apple key
+    severity: Severity | None = None
+    result_class: ResultClass | None = None
+    remedy: str | None = None
+    clear_result_class: bool = False  # an informational hit of a trust rule
+
+
+CheckFunction = Callable[[Context], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    checks: str  # what is checked, in one or two sentences
+    check_key: str | None
+    result_class: ResultClass | None
+    applies_to: tuple[AnchorKind, ...]
+    since: str
+    citation: str
+    fix: str
+    user_sees: str
+    category: Category = Category.TRUST
+    severity: Severity = Severity.ERROR
+    remedy: str | None = "reissue"
+    evaluated: bool = True
+    note: str = ""  # e.g. why it is not evaluated, or how mailtls approximates it
+    check: CheckFunction | None = field(default=None, compare=False, repr=False)
+
+
+RULES: dict[str, Rule] = {}
+
+PROMPT_SHEET = (
+    'Mail shows "Cannot Verify Server Identity" (Cancel / Details / Continue); '
+    "Details > Trust stores an exception for this exact certificate."
+)
+NO_TRUST_BUTTON = "Mail cannot connect; tapping Trust does not help (a fatal trust result)."
+
+
+def register(rule: Rule) -> Rule:
+    if rule.id in RULES:
+        raise ValueError(f"duplicate rule id {rule.id}")
+    RULES[rule.id] = rule
+    return rule
+
+
+def rule(**metadata: Any) -> Callable[[CheckFunction], CheckFunction]:
+    """Decorator: register the decorated function as the check of a rule."""
+
+    def decorate(function: CheckFunction) -> CheckFunction:
+        register(Rule(check=function, **metadata))
+        return function
+
+    return decorate

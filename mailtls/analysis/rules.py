@@ -1,0 +1,1310 @@
+"""The iOS trust rules, one small function each, with their metadata (ios-trust-rules.md §1).
+
+Thresholds and dates live in the tables at the top; each check yields :class:`Hit` values with
+the path position of the certificate that failed and the evidence that decided it. The engine
+(:mod:`mailtls.analysis.engine`) runs a rule only for the anchor kinds in its ``applies_to``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from mailtls.analysis import oids
+from mailtls.analysis.names import dns_match
+from mailtls.analysis.path import Ending, Source
+from mailtls.analysis.registry import (
+    ALL_KINDS,
+    APR_2021,
+    DEC_2016,
+    JUL_2019,
+    MAR_2018,
+    NO_TRUST_BUTTON,
+    OCT_2018,
+    PROMPT_SHEET,
+    SEP_2020,
+    Context,
+    Hit,
+    Rule,
+    register,
+    rule,
+)
+from mailtls.model import AnchorKind, Category, ResultClass, Severity
+
+SYS, USR, USR_LEAF, NONE = AnchorKind.SYS, AnchorKind.USR, AnchorKind.USR_LEAF, AnchorKind.NONE
+R, F = ResultClass.RECOVERABLE, ResultClass.FATAL
+SECURITY = "apple-oss-distributions/Security"
+
+# --------------------------------------------------------------------------- thresholds
+
+#: ``SecCertificateIsWeakKey``: below these sizes (bits) a key is fatal; algorithms not
+#: listed at all are fatal too (MIN_RSA_KEY_SIZE 128 bytes, MIN_EC_KEY_SIZE 20 bytes).
+FATAL_MIN_KEY_BITS: dict[str, int] = {"RSA": 1024, "EC": 160, "Ed25519": 0, "Ed448": 0}
+#: ``SecPolicyAddStrongKeySizeOptions``: only RSA and EC have entries; anything else fails.
+IOS13_MIN_KEY_BITS: dict[str, int] = {"RSA": 2048, "EC": 256}
+FATAL_HASHES = frozenset({"md2", "md4", "md5"})
+IOS13_WEAK_HASHES = frozenset({"md2", "md4", "md5", "sha1"})
+#: ``set_ssl_ekus``: an EKU extension must contain one of these to be usable for TLS.
+TLS_COMPATIBLE_EKUS = frozenset({"serverAuth", "anyExtendedKeyUsage", "msSGC", "nsSGC"})
+EXPIRY_WARNING = timedelta(days=30)
+SLIP = 3600  # the hour of slack Apple adds to 825 days
+
+
+@dataclass(frozen=True)
+class ValidityLimit:
+    """A maximum lifetime for leaves issued on or after ``issued_from``."""
+
+    rule_id: str
+    issued_from: datetime
+    max_seconds: int
+    min_ios: int
+    #: Up to this iOS major the code compared notBefore *>* the date (older Security tags).
+    strict_after_below_ios: int | None = None
+
+
+VALIDITY_LIMITS: tuple[ValidityLimit, ...] = (
+    ValidityLimit(
+        "validity_max_other", JUL_2019, 825 * 86400 + SLIP, 13, strict_after_below_ios=16
+    ),
+    ValidityLimit("validity_max_system", MAR_2018, 825 * 86400 + SLIP, 13),
+    ValidityLimit("validity_max_system", SEP_2020, 398 * 86400, 14),
+)
+
+#: CT policy (``verify_embedded_sct_policy_v1``/``_v2``): embedded SCTs needed by lifetime.
+CT_V1_BY_MONTHS: tuple[tuple[int | None, int], ...] = ((14, 2), (27, 3), (39, 4), (None, 5))
+CT_V2_BY_DAYS: tuple[tuple[int | None, int], ...] = ((180, 2), (825, 3), (None, 4))
+
+#: Distrusted roots with a date cut-off (``SecPVCCheckIssuerDateConstraints``): SHA-256 of
+#: the root -> (name, leaves issued on/after this date fail). Apple's code lists 7
+#: WoSign/StartCom roots by SHA-256; mailtls could not obtain those hashes from a source it
+#: can cite, so the table ships empty and the mechanism is tested with generated roots.
+DISTRUSTED_ROOTS: dict[str, tuple[str, datetime]] = {}
+WOSIGN_STARTCOM_CUTOFF = DEC_2016
+#: OTA blocklist (``SecPVCBlackListedKeyChecks``): SHA-256 of a certificate or of its
+#: SubjectPublicKeyInfo -> (name, Apple check key, result class).
+BLOCKED: dict[str, tuple[str, str, ResultClass]] = {}
+
+
+def _who(ctx: Context, position: int) -> str:
+    node = ctx.nodes[position]
+    info = node.cert.info
+    name = info.subject_cn or info.subject or "(empty subject)"
+    if position == 0:
+        return f"the server certificate '{name}'"
+    if position == len(ctx.nodes) - 1 and info.self_signed:
+        return f"the root '{name}'"
+    return f"the intermediate '{name}'"
+
+
+def _prompt(**kw: object) -> dict[str, object]:
+    return {"result_class": R, "user_sees": PROMPT_SHEET, **kw}
+
+
+# --------------------------------------------------------------------------- §1a chain
+
+
+@rule(
+    id="chain_anchor_required",
+    title="Chain does not end in a trusted root",
+    checks="The built path must end in a trust anchor: a self-signed root that is not trusted fails AnchorTrusted, a path whose issuer cannot be found fails MissingIntermediate.",
+    check_key="AnchorTrusted",
+    applies_to=(NONE,),
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1a chain_anchor_required; SecPolicyCheckBasicCertificateProcessing in {SECURITY} trust/trustd/SecPolicyServer.c",
+    fix="Install the private root on the iPhone with full trust, send the missing intermediate, or use a certificate from a public CA.",
+    remedy="profile",
+    **_prompt(),
+)
+def chain_anchor_required(ctx: Context) -> Iterator[Hit]:
+    last = len(ctx.nodes) - 1
+    cert = ctx.nodes[last].cert
+    if ctx.path.ending is Ending.UNTRUSTED_ROOT:
+        installable = bool(cert.is_ca and cert.subject_cns)
+        yield Hit(
+            last,
+            f"The chain ends in {_who(ctx, last)}, which is self-signed and not trusted by the iPhone.",
+            {
+                "root_subject": cert.info.subject,
+                "root_sha256": cert.sha256,
+                "root_is_ca": cert.is_ca,
+            },
+            check_key="AnchorTrusted",
+            remedy="profile" if installable else "reissue",
+        )
+    elif ctx.path.ending is Ending.MISSING_ISSUER:
+        yield Hit(
+            last,
+            f"The issuer of {_who(ctx, last)} ('{cert.info.issuer}') was not sent by the server and is not a root the iPhone knows.",
+            {
+                "missing_issuer": cert.info.issuer,
+                "aki": cert.info.aki,
+                "ca_issuer_urls": list(cert.ca_issuer_urls),
+            },
+            check_key="MissingIntermediate",
+            remedy="full_chain",
+        )
+
+
+@rule(
+    id="ios_cts_ui_lists_ca_only",
+    title="This root cannot be given full trust on an iPhone",
+    checks="Certificate Trust Settings only offers a manually installed certificate with basicConstraints CA:TRUE (and, as reported, a subject CN); a self-signed non-CA leaf can never become a trusted root through the UI.",
+    check_key=None,
+    result_class=None,
+    applies_to=(NONE,),
+    since="iOS 10.3",
+    citation="ios-trust-rules.md §1a ios_cts_ui_lists_ca_only; apple.stackexchange.com/questions/283348; github.com/FiloSottile/mkcert/issues/47",
+    fix="Create a small private CA (CA:TRUE, with a CN), issue the server certificate from it, and install the CA as a profile; or use a public CA.",
+    user_sees="The certificate does not appear under Settings > General > About > Certificate Trust Settings, so full trust cannot be enabled.",
+    severity=Severity.WARNING,
+    note="Confidence USR (reported by users); the missing-CN part is reported, not documented.",
+)
+def ios_cts_ui_lists_ca_only(ctx: Context) -> Iterator[Hit]:
+    if ctx.path.ending is not Ending.UNTRUSTED_ROOT:
+        return
+    last = len(ctx.nodes) - 1
+    root = ctx.nodes[last].cert
+    problems = []
+    if not root.is_ca:
+        problems.append("it is not a CA certificate (no basicConstraints CA:TRUE)")
+    if not root.subject_cns:
+        problems.append("it has no subject CN")
+    if problems:
+        yield Hit(
+            last,
+            f"Installing {_who(ctx, last)} as a profile would not help: {' and '.join(problems)}, so iOS does not offer full trust for it.",
+            {"root_is_ca": root.is_ca, "root_subject_cn": root.info.subject_cn},
+        )
+
+
+@rule(
+    id="profile_root_needs_full_trust",
+    title="Works only where the private root is installed with full trust",
+    checks="A root installed manually from a profile is not trusted for TLS until 'Enable full trust for root certificates' is switched on; roots installed by MDM or Apple Configurator are trusted automatically.",
+    check_key=None,
+    result_class=None,
+    applies_to=(USR,),
+    since="iOS 10.3",
+    citation="ios-trust-rules.md §1a profile_root_needs_full_trust; support.apple.com/102390 [HT204477]",
+    fix="On each iPhone: install the root's profile, then Settings > General > About > Certificate Trust Settings > enable full trust; or deploy it by MDM.",
+    user_sees="Nothing, on iPhones that have the root installed with full trust; the 'Cannot Verify Server Identity' sheet on every other iPhone.",
+    severity=Severity.INFO,
+    remedy="profile",
+)
+def profile_root_needs_full_trust(ctx: Context) -> Iterator[Hit]:
+    last = len(ctx.nodes) - 1
+    yield Hit(
+        last,
+        f"This works because {_who(ctx, last)} is installed on the iPhone with full trust; iPhones without it will prompt.",
+        {"root_subject": ctx.nodes[last].cert.info.subject},
+    )
+
+
+# --------------------------------------------------------------------------- §1b structure
+
+
+@rule(
+    id="temporal_validity",
+    title="Certificate expired or not yet valid",
+    checks="Every certificate of the path, the trusted root included, must satisfy notBefore <= evaluation time <= notAfter (both inclusive).",
+    check_key="TemporalValidity",
+    applies_to=ALL_KINDS,
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1b temporal_validity; SecCertificateIsValid ({SECURITY} OSX/sec/Security/SecCertificate.c), SecPolicyCheckTemporalValidity",
+    fix="Renew the certificate (and make sure the server actually loads the renewed file).",
+    **_prompt(),
+)
+def temporal_validity(ctx: Context) -> Iterator[Hit]:
+    for position, node in enumerate(ctx.nodes):
+        info = node.cert.info
+        if info.not_before is None or info.not_after is None:
+            continue
+        if ctx.at > info.not_after:
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} expired on {info.not_after:%Y-%m-%d %H:%M} UTC.",
+                {"not_after": info.not_after, "evaluated_at": ctx.at},
+            )
+        elif ctx.at < info.not_before:
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} is not valid before {info.not_before:%Y-%m-%d %H:%M} UTC.",
+                {"not_before": info.not_before, "evaluated_at": ctx.at},
+            )
+
+
+@rule(
+    id="ca_basic_constraints",
+    title="Issuing certificate is not marked as a CA",
+    checks="Every issuing certificate of version 3 needs basicConstraints with cA=TRUE (missing: BasicConstraints; cA=FALSE: BasicConstraintsCA); a v1/v2 certificate may issue only if the anchor is v1/v2 too.",
+    check_key="BasicConstraints",
+    applies_to=ALL_KINDS,
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1b ca_basic_constraints; SecPVCParentCertificateChecks ({SECURITY} trust/trustd/SecPolicyServer.c)",
+    fix="Re-create the CA certificate with basicConstraints CA:TRUE (critical) and re-issue what it signed.",
+    **_prompt(),
+)
+def ca_basic_constraints(ctx: Context) -> Iterator[Hit]:
+    anchor_version = ctx.nodes[-1].cert.info.version
+    for position in ctx.issuing_positions():
+        info = ctx.nodes[position].cert.info
+        if info.version < 3:
+            if position != len(ctx.nodes) - 1 and anchor_version >= 3:
+                yield Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} is a version {info.version} certificate, which cannot issue below a version 3 root.",
+                    {"version": info.version, "anchor_version": anchor_version},
+                    check_key="BasicConstraints",
+                )
+            continue
+        if info.basic_constraints is None:
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} signs other certificates but has no basicConstraints extension.",
+                {"basic_constraints": None},
+                check_key="BasicConstraints",
+            )
+        elif not info.basic_constraints.get("ca"):
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} signs other certificates but says CA:FALSE.",
+                {"basic_constraints": info.basic_constraints},
+                check_key="BasicConstraintsCA",
+            )
+
+
+@rule(
+    id="ca_keycertsign",
+    title="Issuing certificate may not sign certificates",
+    checks="An issuing certificate that has a keyUsage extension must assert keyCertSign.",
+    check_key="KeyUsage",
+    applies_to=ALL_KINDS,
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1b ca_keycertsign; SecPVCParentCertificateChecks ({SECURITY} trust/trustd/SecPolicyServer.c)",
+    fix="Re-create the CA certificate with keyUsage keyCertSign (and cRLSign).",
+    **_prompt(),
+)
+def ca_keycertsign(ctx: Context) -> Iterator[Hit]:
+    for position in ctx.issuing_positions():
+        usage = ctx.nodes[position].cert.info.key_usage
+        if usage is not None and "keyCertSign" not in usage:
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} signs other certificates but its keyUsage lacks keyCertSign.",
+                {"key_usage": list(usage)},
+            )
+
+
+@rule(
+    id="path_len",
+    title="Path length constraint exceeded",
+    checks="RFC 5280 pathLenConstraint: a CA with pathLen n may have at most n non-self-issued intermediates below it; a trusted anchor's own pathLen applies.",
+    check_key="BasicConstraintsPathLen",
+    applies_to=ALL_KINDS,
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1b path_len; SecPolicyCheckBasicCertificateProcessing ({SECURITY} trust/trustd/SecPolicyServer.c)",
+    fix="Issue from a CA whose pathLenConstraint allows this depth, or shorten the chain.",
+    **_prompt(),
+)
+def path_len(ctx: Context) -> Iterator[Hit]:
+    for position in ctx.issuing_positions():
+        constraints = ctx.nodes[position].cert.info.basic_constraints
+        limit = constraints.get("path_length") if constraints else None
+        if limit is None:
+            continue
+        below = sum(1 for p in range(1, position) if not ctx.nodes[p].cert.self_issued)
+        if below > limit:
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} allows {limit} intermediate(s) below it, but the path has {below}.",
+                {"path_length": limit, "intermediates_below": below},
+            )
+
+
+def _dns_within(name: str, subtree: str) -> bool:
+    name, subtree = name.lower().rstrip("."), subtree.lower().rstrip(".")
+    if subtree.startswith("."):
+        return name.endswith(subtree)
+    return name == subtree or name.endswith("." + subtree)
+
+
+def _ip_within(address: bytes, subtree: tuple[bytes, bytes]) -> bool:
+    network, mask = subtree
+    if len(address) != len(network) or len(mask) != len(network):
+        return False
+    return all((a & m) == (n & m) for a, n, m in zip(address, network, mask, strict=True))
+
+
+@rule(
+    id="name_constraints",
+    title="Name outside the CA's permitted names",
+    checks="Permitted/excluded DNS and IP subtrees of intermediates (and of the anchor when it is trusted) applied to the SAN names of the certificates below; an unsupported name form in a critical nameConstraints extension fails.",
+    check_key="NameConstraints",
+    applies_to=ALL_KINDS,
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1b name_constraints; SecPolicyCheckBasicCertificateProcessing ({SECURITY} trust/trustd/SecPolicyServer.c)",
+    fix="Issue the server certificate for names the CA is permitted to certify, or widen the CA's nameConstraints.",
+    note="mailtls evaluates dNSName and iPAddress subtrees; email, URI and directoryName subtrees are accepted without checking.",
+    **_prompt(),
+)
+def name_constraints(ctx: Context) -> Iterator[Hit]:
+    for position in ctx.issuing_positions():
+        constraints = ctx.nodes[position].cert.name_constraints
+        if constraints is None:
+            continue
+        if position == len(ctx.nodes) - 1 and not ctx.anchored:
+            continue  # an untrusted root's constraints are not applied
+        if constraints.critical and constraints.unsupported_forms:
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} has a critical nameConstraints extension with a name form iOS cannot evaluate.",
+                {"unsupported_forms": list(constraints.unsupported_forms)},
+            )
+        for below in range(position):
+            cert = ctx.nodes[below].cert
+            for name in cert.dns_names:
+                if constraints.permitted_dns and not any(
+                    _dns_within(name, t) for t in constraints.permitted_dns
+                ):
+                    yield Hit(
+                        below,
+                        f"'{name}' in {_who(ctx, below)} is outside the names {_who(ctx, position)} may certify.",
+                        {"name": name, "permitted": list(constraints.permitted_dns)},
+                    )
+                if any(_dns_within(name, t) for t in constraints.excluded_dns):
+                    yield Hit(
+                        below,
+                        f"'{name}' in {_who(ctx, below)} is in a subtree {_who(ctx, position)} excludes.",
+                        {"name": name, "excluded": list(constraints.excluded_dns)},
+                    )
+            for address in cert.ip_names:
+                family = [t for t in constraints.permitted_ip if len(t[0]) == len(address)]
+                shown = (
+                    str(ipaddress.ip_address(address)) if len(address) in (4, 16) else address.hex()
+                )
+                if family and not any(_ip_within(address, t) for t in family):
+                    yield Hit(
+                        below,
+                        f"IP {shown} in {_who(ctx, below)} is outside the permitted addresses.",
+                        {"address": shown},
+                    )
+                if any(_ip_within(address, t) for t in constraints.excluded_ip):
+                    yield Hit(
+                        below,
+                        f"IP {shown} in {_who(ctx, below)} is in an excluded range.",
+                        {"address": shown},
+                    )
+
+
+@rule(
+    id="unknown_critical_extension",
+    title="Critical extension iOS does not understand",
+    checks="A critical extension outside the set iOS parses fails CriticalExtensions; a non-critical extension whose value cannot be parsed fails UnparseableExtension.",
+    check_key="CriticalExtensions",
+    applies_to=ALL_KINDS,
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1b unknown_critical_extension; SecCertificateInitializeExtensionParsers ({SECURITY} OSX/sec/Security/SecCertificate.c)",
+    fix="Re-issue the certificate without the critical extension (or mark it non-critical).",
+    **_prompt(),
+)
+def unknown_critical_extension(ctx: Context) -> Iterator[Hit]:
+    for position, node in enumerate(ctx.nodes):
+        for ext in node.cert.extensions:
+            if (
+                ext.critical
+                and ext.oid not in oids.IOS_PARSED_EXTENSIONS
+                and not ext.oid.startswith(oids.APPLE_ARC)
+            ):
+                yield Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} has a critical extension iOS does not know ({ext.name}).",
+                    {"oid": ext.oid, "name": ext.name},
+                    check_key="CriticalExtensions",
+                )
+        for oid in node.cert.unparseable_extensions:
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} has an extension whose value cannot be parsed ({oids.EXTENSION_NAMES.get(oid, oid)}).",
+                {"oid": oid},
+                check_key="UnparseableExtension",
+            )
+
+
+@rule(
+    id="duplicate_extension",
+    title="Extension present twice",
+    checks="A certificate that carries the same extension OID more than once fails DuplicateExtension.",
+    check_key="DuplicateExtension",
+    applies_to=ALL_KINDS,
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1b unknown_critical_extension (DuplicateExtension); SecPolicyAddBasicCertOptions ({SECURITY} OSX/sec/Security/SecPolicy.c)",
+    fix="Re-issue the certificate with each extension once.",
+    **_prompt(),
+)
+def duplicate_extension(ctx: Context) -> Iterator[Hit]:
+    for position, node in enumerate(ctx.nodes):
+        seen: set[str] = set()
+        for ext in node.cert.extensions:
+            if ext.oid in seen:
+                yield Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} has the {ext.name} extension more than once.",
+                    {"oid": ext.oid, "name": ext.name},
+                )
+            seen.add(ext.oid)
+
+
+@rule(
+    id="id_linkage",
+    title="Key identifiers do not link",
+    checks="If the issuer has a SubjectKeyIdentifier and the child an AuthorityKeyIdentifier, they must be equal.",
+    check_key="IdLinkage",
+    applies_to=ALL_KINDS,
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1b id_linkage; SecPolicyCheckIdLinkage ({SECURITY} trust/trustd/SecPolicyServer.c)",
+    fix="Re-issue the certificate from the CA certificate the server really uses (the authorityKeyIdentifier must equal the CA's subjectKeyIdentifier).",
+    **_prompt(),
+)
+def id_linkage(ctx: Context) -> Iterator[Hit]:
+    for position in range(len(ctx.nodes) - 1):
+        child = ctx.nodes[position].cert.info
+        issuer = ctx.nodes[position + 1].cert.info
+        if child.aki and issuer.ski and child.aki != issuer.ski:
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} names issuer key {child.aki}, but its issuer's key identifier is {issuer.ski}.",
+                {
+                    "authority_key_identifier": child.aki,
+                    "issuer_subject_key_identifier": issuer.ski,
+                },
+            )
+
+
+@rule(
+    id="non_empty_subject",
+    title="Empty subject",
+    checks="CA certificates need a non-empty subject; a leaf with an empty subject needs a critical subjectAltName.",
+    check_key="NonEmptySubject",
+    applies_to=ALL_KINDS,
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1b non_empty_subject; SecPolicyCheckCertNonEmptySubject ({SECURITY} OSX/sec/Security/SecPolicyLeafCallbacks.c)",
+    fix="Give the certificate a subject (e.g. CN=...), or mark the subjectAltName critical.",
+    **_prompt(),
+)
+def non_empty_subject(ctx: Context) -> Iterator[Hit]:
+    for position, node in enumerate(ctx.nodes):
+        cert = node.cert
+        if not cert.subject_empty:
+            continue
+        if position > 0:
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} is a CA with an empty subject.",
+                {"subject": ""},
+            )
+        else:
+            san = cert.extension(oids.SUBJECT_ALT_NAME)
+            if san is None or not san.critical:
+                yield Hit(
+                    0,
+                    "The server certificate has an empty subject and no critical subjectAltName.",
+                    {"subject": "", "san_critical": bool(san and san.critical)},
+                )
+
+
+def _key_hits(ctx: Context, table: dict[str, int], what: str) -> Iterator[Hit]:
+    for position, node in enumerate(ctx.nodes):
+        info = node.cert.info
+        minimum = table.get(info.key_type)
+        if minimum is None:
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} has a {info.key_type} key, which iOS does not accept {what}.",
+                {"key_type": info.key_type, "key_size": info.key_size, "accepted": sorted(table)},
+            )
+        elif info.key_size is not None and info.key_size < minimum:
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} has a {info.key_size}-bit {info.key_type} key; iOS needs at least {minimum} bits {what}.",
+                {"key_type": info.key_type, "key_size": info.key_size, "minimum": minimum},
+            )
+
+
+@rule(
+    id="weak_key_fatal",
+    title="Key far too weak",
+    checks="Any certificate of the path, root included: RSA < 1024 bits, EC < 160 bits, or a key algorithm other than RSA/ECDSA/Ed25519/Ed448 fails WeakKeySize, which is fatal.",
+    check_key="WeakKeySize",
+    result_class=F,
+    applies_to=ALL_KINDS,
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1b weak_key_fatal; SecCertificateIsWeakKey ({SECURITY} OSX/sec/Security/SecCertificate.c), SecPolicyCheckWeakKeySize",
+    fix="Re-issue with an RSA-2048 (or larger) or ECDSA P-256 key, for every certificate of the chain.",
+    user_sees=NO_TRUST_BUTTON,
+    severity=Severity.FATAL,
+)
+def weak_key_fatal(ctx: Context) -> Iterator[Hit]:
+    yield from _key_hits(ctx, FATAL_MIN_KEY_BITS, "at all")
+
+
+@rule(
+    id="weak_signature_fatal",
+    title="MD5/MD4/MD2 signature",
+    checks="Any non-self-signed certificate signed with MD2, MD4 or MD5 fails WeakSignature, which is fatal.",
+    check_key="WeakSignature",
+    result_class=F,
+    applies_to=ALL_KINDS,
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1b weak_signature_fatal; SecPolicyCheckCertWeakSignature ({SECURITY} OSX/sec/Security/SecPolicyLeafCallbacks.c)",
+    fix="Re-issue the certificate with a SHA-256 signature.",
+    user_sees=NO_TRUST_BUTTON,
+    severity=Severity.FATAL,
+)
+def weak_signature_fatal(ctx: Context) -> Iterator[Hit]:
+    for position, node in enumerate(ctx.nodes):
+        info = node.cert.info
+        if not info.self_signed and info.signature_hash in FATAL_HASHES:
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} is signed with {info.signature_hash.upper()}, which iOS refuses outright.",
+                {"signature_algorithm": info.signature_algorithm},
+            )
+
+
+# --------------------------------------------------------------------------- §1c iOS 13
+
+
+def _ios13_scope(ctx: Context) -> bool:
+    """Before iOS 13 the key-size and hash rules existed only for system-trusted chains."""
+    return ctx.ios_at_least(13) or ctx.anchor is SYS
+
+
+@rule(
+    id="ios13_key_size",
+    title="Key too small for iOS 13 and later",
+    checks="Every certificate of the path, root included: RSA >= 2048 bits, EC >= 256 bits; other key types (Ed25519, Ed448, DSA) fail. Skipped only when the leaf itself is the trusted anchor.",
+    check_key="KeySize",
+    applies_to=(SYS, USR, NONE),
+    since="iOS 13 (before: system-trusted chains only)",
+    citation=f"ios-trust-rules.md §1c ios13_key_size; support.apple.com/103769; SecPolicyAddStrongKeySizeOptions ({SECURITY} OSX/sec/Security/SecPolicy.c)",
+    fix="Re-issue with RSA-2048 or larger, or ECDSA P-256 or larger, for every certificate including the root.",
+    **_prompt(),
+)
+def ios13_key_size(ctx: Context) -> Iterator[Hit]:
+    if _ios13_scope(ctx):
+        yield from _key_hits(ctx, IOS13_MIN_KEY_BITS, "for TLS")
+
+
+@rule(
+    id="ios13_sha2",
+    title="SHA-1 (or weaker) signature",
+    checks="Every non-self-signed certificate of the path signed with MD2/MD4/MD5/SHA-1 fails; self-signed certificates are never checked; a non-self-signed certificate that is itself the user anchor is skipped.",
+    check_key="SignatureHashAlgorithms",
+    applies_to=ALL_KINDS,
+    since="iOS 13 (before: system-trusted chains only)",
+    citation=f"ios-trust-rules.md §1c ios13_sha2; support.apple.com/103769; SecPolicyCheckSignatureHashAlgorithms ({SECURITY} trust/trustd/SecPolicyServer.c)",
+    fix="Re-issue the certificate (and any intermediate) with a SHA-256 signature.",
+    **_prompt(),
+)
+def ios13_sha2(ctx: Context) -> Iterator[Hit]:
+    if not _ios13_scope(ctx):
+        return
+    for position, node in enumerate(ctx.nodes):
+        info = node.cert.info
+        if info.self_signed or info.signature_hash not in IOS13_WEAK_HASHES:
+            continue
+        if ctx.anchor in (USR, USR_LEAF) and ctx.is_anchor_position(position):
+            continue
+        yield Hit(
+            position,
+            f"{_who(ctx, position).capitalize()} is signed with {info.signature_hash.upper()}; iOS needs SHA-256 or better.",
+            {"signature_algorithm": info.signature_algorithm},
+        )
+
+
+_HOSTNAME_COMMON = {
+    "check_key": "SSLHostname",
+    "applies_to": ALL_KINDS,
+    "fix": "Re-issue the certificate with the exact host name configured in Mail (for incoming and outgoing server) as a subjectAltName DNS entry, or an IP address as a subjectAltName IP entry.",
+    **_prompt(),
+}
+
+
+def _hostname_hits(ctx: Context, rule_id: str, summary: str) -> Iterator[Hit]:
+    result = ctx.hostname
+    if not result.matched and result.cause == rule_id:
+        yield Hit(0, summary.format(host=ctx.host), dict(result.evidence))
+
+
+@rule(
+    id="ios13_san_only",
+    title="Host name only in the CN, not in the subjectAltName",
+    checks="The host name is matched only against SAN dNSName (or iPAddress) entries; the subject CN is never used, even when there is no SAN. Before iOS 13 the CN was used when the certificate had no SAN dNSName.",
+    since="iOS 13",
+    citation=f"ios-trust-rules.md §1c ios13_san_only; support.apple.com/103769; SecPolicyCheckCertSSLHostname ({SECURITY} OSX/sec/Security/SecPolicyLeafCallbacks.c)",
+    **_HOSTNAME_COMMON,
+)
+def ios13_san_only(ctx: Context) -> Iterator[Hit]:
+    yield from _hostname_hits(
+        ctx,
+        "ios13_san_only",
+        "The certificate has no subjectAltName DNS names, and iOS never uses the subject CN, so it does not cover '{host}'.",
+    )
+
+
+@rule(
+    id="san_dns_syntax_filter",
+    title="Malformed name in the subjectAltName is ignored",
+    checks="A SAN dNSName counts only if it looks like a DNS name: letters, digits, '-', '_', '*', '.'; labels <= 63, name <= 255; no empty label, no trailing '.' or '-'; the last label contains a letter.",
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1c san_dns_syntax_filter; SecFrameworkIsDNSName ({SECURITY} OSX/sec/Security/SecCertificate.c)",
+    **_HOSTNAME_COMMON,
+)
+def san_dns_syntax_filter(ctx: Context) -> Iterator[Hit]:
+    yield from _hostname_hits(
+        ctx,
+        "san_dns_syntax_filter",
+        "The certificate names '{host}' only in a malformed subjectAltName entry that iOS ignores.",
+    )
+
+
+@rule(
+    id="hostname_match",
+    title="Host name not in the certificate",
+    checks="Reference host and SAN names are compared label by label, case-insensitively, a trailing dot on the host dropped; a wildcard is only a whole left-most '*', needs >= 3 labels, matches exactly one label and may not sit over a public suffix.",
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1c hostname_match; SecDNSMatch, SecDNSIsTLD ({SECURITY} OSX/sec/Security/SecPolicyLeafCallbacks.c)",
+    note="The public-suffix test approximates CFNetwork's top-level-domain test with a compact list of multi-label suffixes (co.uk, com.au, ...) plus every single label.",
+    **_HOSTNAME_COMMON,
+)
+def hostname_match(ctx: Context) -> Iterator[Hit]:
+    if not ctx.host:
+        yield Hit(
+            0,
+            "No host name was given, so the name check was skipped (pass --host with the name configured in Mail).",
+            {"skipped": True},
+            severity=Severity.INFO,
+            clear_result_class=True,
+        )
+        return
+    yield from _hostname_hits(ctx, "hostname_match", "The certificate does not cover '{host}'.")
+
+
+@rule(
+    id="ip_address_names",
+    title="IP address not in the certificate's IP entries",
+    checks="If the configured host is an IPv4/IPv6 literal it is compared byte-wise with SAN iPAddress entries; an IP in the CN or in a dNSName does not match; a malformed iPAddress entry fails.",
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1c ip_address_names; SecPolicyCheckCertSSLHostname ({SECURITY} OSX/sec/Security/SecPolicyLeafCallbacks.c)",
+    **_HOSTNAME_COMMON,
+)
+def ip_address_names(ctx: Context) -> Iterator[Hit]:
+    yield from _hostname_hits(
+        ctx, "ip_address_names", "The certificate has no subjectAltName IP entry for {host}."
+    )
+
+
+@rule(
+    id="leaf_eku_compatible",
+    title="Extended key usage not for TLS servers",
+    checks="A leaf with an EKU extension must list serverAuth, anyExtendedKeyUsage, Microsoft SGC or Netscape SGC; every intermediate (not the root) with an EKU must list anyEKU or one of those. A leaf without EKU passes this check.",
+    check_key="ExtendedKeyUsage",
+    applies_to=ALL_KINDS,
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1c leaf_eku_compatible; set_ssl_ekus ({SECURITY} OSX/sec/Security/SecPolicy.c), SecPolicyCheckExtendedKeyUsage",
+    fix="Re-issue the certificate with extendedKeyUsage serverAuth.",
+    **_prompt(),
+)
+def leaf_eku_compatible(ctx: Context) -> Iterator[Hit]:
+    last = len(ctx.nodes) - 1
+    for position, node in enumerate(ctx.nodes):
+        eku = node.cert.info.eku
+        if eku is None or (position == last and position > 0 and node.cert.info.self_signed):
+            continue
+        if not TLS_COMPATIBLE_EKUS & set(eku):
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} is restricted to {', '.join(eku) or 'no usage'}, not TLS server authentication.",
+                {"eku": list(eku)},
+            )
+
+
+@rule(
+    id="ios13_eku_serverauth",
+    title="serverAuth missing from the extended key usage",
+    checks="SYS: the leaf must list serverAuth explicitly (anyEKU alone fails) whatever its date, and each intermediate with an EKU must list serverAuth or anyEKU. NONE: a leaf with notBefore after 2019-06-30T23:00Z must list serverAuth. Skipped for chains anchored in the user store.",
+    check_key="ServerAuthEKU",
+    applies_to=(SYS, NONE),
+    since="iOS 13",
+    citation=f"ios-trust-rules.md §1c ios13_eku_serverauth and §1g; support.apple.com/103769; SecPolicyCheckServerAuthEKU ({SECURITY} trust/trustd/SecPolicyServer.c)",
+    fix="Re-issue the certificate with extendedKeyUsage serverAuth.",
+    **_prompt(),
+)
+def ios13_eku_serverauth(ctx: Context) -> Iterator[Hit]:
+    if not ctx.ios_at_least(13):
+        return
+    leaf = ctx.leaf.info
+    if ctx.anchor is NONE and (leaf.not_before is None or leaf.not_before <= JUL_2019):
+        return
+    if leaf.eku is None or "serverAuth" not in leaf.eku:
+        yield Hit(
+            0,
+            "The server certificate does not list serverAuth in its extended key usage"
+            + (
+                " (it has no EKU extension)."
+                if leaf.eku is None
+                else f" (it lists {', '.join(leaf.eku)})."
+            ),
+            {
+                "eku": list(leaf.eku) if leaf.eku is not None else None,
+                "not_before": leaf.not_before,
+                "after": JUL_2019,
+            },
+        )
+    if ctx.anchor is SYS:
+        for position in range(1, len(ctx.nodes) - 1):
+            eku = ctx.nodes[position].cert.info.eku
+            if eku is not None and not {"serverAuth", "anyExtendedKeyUsage"} & set(eku):
+                yield Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} restricts its EKU without serverAuth.",
+                    {"eku": list(eku)},
+                )
+
+
+def _validity_hit(ctx: Context, limit: ValidityLimit) -> Hit | None:
+    leaf = ctx.leaf.info
+    if leaf.not_before is None or leaf.not_after is None:
+        return None
+    strict = limit.strict_after_below_ios is not None and not ctx.ios_at_least(
+        limit.strict_after_below_ios
+    )
+    issued_in_scope = (
+        leaf.not_before > limit.issued_from if strict else leaf.not_before >= limit.issued_from
+    )
+    if not issued_in_scope:
+        return None
+    lifetime = (leaf.not_after - leaf.not_before).total_seconds()
+    if lifetime <= limit.max_seconds:
+        return None
+    return Hit(
+        0,
+        f"The server certificate is valid for {lifetime / 86400:.1f} days; iOS allows at most {limit.max_seconds / 86400:g} days"
+        + (" (plus one hour)" if limit.max_seconds % 86400 == SLIP else "")
+        + f" for certificates issued from {limit.issued_from:%Y-%m-%d %H:%M} UTC.",
+        {
+            "lifetime_seconds": lifetime,
+            "max_seconds": limit.max_seconds,
+            "not_before": leaf.not_before,
+            "not_after": leaf.not_after,
+            "issued_from": limit.issued_from,
+            "comparison": "notBefore > date" if strict else "notBefore >= date",
+        },
+    )
+
+
+def _limits(rule_id: str, ctx: Context) -> list[ValidityLimit]:
+    return [v for v in VALIDITY_LIMITS if v.rule_id == rule_id and ctx.ios_at_least(v.min_ios)]
+
+
+@rule(
+    id="validity_max_other",
+    title="Certificate lifetime over 825 days",
+    checks="A leaf with notBefore >= 2019-06-30T23:00Z (before iOS 16: >) may be valid for at most 825 days + 3600 s (notAfter - notBefore). Applies to every chain except when the leaf itself is the trusted anchor.",
+    check_key="OtherTrustValidityPeriod",
+    applies_to=(SYS, USR, NONE),
+    since="iOS 13",
+    citation=f"ios-trust-rules.md §1c validity_max_other; support.apple.com/103769; set_ssl_validity_periods ({SECURITY} OSX/sec/Security/SecPolicy.c), SecPolicyCheckOtherTrustValidityPeriod",
+    fix="Re-issue the certificate with a lifetime of at most 825 days (private CA) — 397 days is a safe choice everywhere.",
+    **_prompt(),
+)
+def validity_max_other(ctx: Context) -> Iterator[Hit]:
+    for limit in _limits("validity_max_other", ctx):
+        if (hit := _validity_hit(ctx, limit)) is not None:
+            yield hit
+
+
+@rule(
+    id="validity_max_system",
+    title="Certificate lifetime too long for a public CA",
+    checks="Only when the root is a system root: notBefore >= 2018-03-01 -> at most 825 days + 3600 s; notBefore >= 2020-09-01 -> at most 398 days (34,387,200 s, no slip), from iOS 14.",
+    check_key="SystemTrustValidityPeriod",
+    applies_to=(SYS,),
+    since="825 d: iOS 13; 398 d: iOS 14, certificates issued from 2020-09-01",
+    citation=f"ios-trust-rules.md §1c validity_max_system; support.apple.com/102028 [HT211025]; SecPolicyCheckSystemTrustValidityPeriod ({SECURITY} trust/trustd/SecPolicyServer.c)",
+    fix="Have the CA re-issue the certificate with a lifetime of at most 398 days (Apple recommends 397).",
+    **_prompt(),
+)
+def validity_max_system(ctx: Context) -> Iterator[Hit]:
+    leaf = ctx.leaf.info
+    limits = [
+        v
+        for v in _limits("validity_max_system", ctx)
+        if leaf.not_before and leaf.not_before >= v.issued_from
+    ]
+    if limits:
+        tightest = max(limits, key=lambda v: v.issued_from)
+        if (hit := _validity_hit(ctx, tightest)) is not None:
+            yield hit
+
+
+# --------------------------------------------------------------------------- §1d CT
+
+
+def _months_between(start: datetime, end: datetime) -> int:
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - 1 if end.day < start.day else months
+
+
+def required_embedded_scts(not_before: datetime, not_after: datetime) -> int:
+    """How many embedded SCTs Apple's CT policy wants for this lifetime (``ct_policy_counts``)."""
+    if not_before < APR_2021:
+        months = _months_between(not_before, not_after)
+        for limit, count in CT_V1_BY_MONTHS:
+            if limit is None or months <= limit:
+                return count
+    days = (not_after - not_before).total_seconds() / 86400
+    for limit, count in CT_V2_BY_DAYS:
+        if limit is None or days <= limit:
+            return count
+    return CT_V2_BY_DAYS[-1][1]
+
+
+@rule(
+    id="ct_required_system",
+    title="Certificate Transparency not evaluated",
+    checks="For a chain anchored at a (non-Apple) system root and a leaf with notBefore >= 2018-10-16 that is currently valid, iOS requires CT qualification. mailtls cannot verify SCTs against Apple's log list; it reports the embedded SCT count and the count Apple's policy asks for.",
+    check_key="SystemTrustedCTRequired",
+    result_class=None,
+    applies_to=(SYS,),
+    since="certificates issued from 2018-10-16 (iOS 12.1.1)",
+    citation=f"ios-trust-rules.md §1d ct_required_system and ct_policy_counts; support.apple.com/103214; SecPolicyCheckSystemTrustedCTRequired ({SECURITY} trust/trustd/SecPolicyServer.c), verify_embedded_sct_policy_v1/_v2 (CertificateTransparency.m)",
+    fix="Nothing, normally: public CAs embed SCTs. If iPhones prompt, ask the CA for a CT-logged certificate.",
+    user_sees="Nothing if the certificate is CT-qualified (public CAs embed SCTs); otherwise the 'Cannot Verify Server Identity' sheet.",
+    severity=Severity.INFO,
+    remedy=None,
+    note="Reported as information only: SCT signatures and log approval are not verified.",
+)
+def ct_required_system(ctx: Context) -> Iterator[Hit]:
+    leaf = ctx.leaf
+    info = leaf.info
+    if not ctx.ios_at_least(12) or info.not_before is None or info.not_after is None:
+        return
+    if info.not_before < OCT_2018 or not info.not_before <= ctx.at <= info.not_after:
+        return
+    required = required_embedded_scts(info.not_before, info.not_after)
+    enough = leaf.sct_count >= required
+    yield Hit(
+        0,
+        f"Certificate Transparency was not evaluated: the certificate embeds {leaf.sct_count} SCT(s); Apple's policy asks for {required} from approved logs"
+        + ("." if enough else " unless SCTs come in the TLS handshake or an OCSP staple."),
+        {"embedded_scts": leaf.sct_count, "required_embedded_scts": required, "evaluated": False},
+    )
+
+
+# --------------------------------------------------------------------------- §1e distrust
+
+
+@rule(
+    id="distrust_wosign_startcom",
+    title="Issued by a distrusted CA after its cut-off date",
+    checks="A chain containing one of the distrusted roots (data table by SHA-256) with any certificate below it issued on or after the cut-off (2016-12-01 for WoSign/StartCom) fails BlackListedKey, which is fatal.",
+    check_key="BlackListedKey",
+    result_class=F,
+    applies_to=(SYS,),
+    since="2016 security updates",
+    citation=f"ios-trust-rules.md §1e distrust_wosign_startcom; SecPVCCheckIssuerDateConstraints ({SECURITY} trust/trustd/SecPolicyServer.c); support.apple.com/103723",
+    fix="Get a certificate from a CA Apple trusts.",
+    user_sees=NO_TRUST_BUTTON,
+    severity=Severity.FATAL,
+    note="The mechanism is implemented with a data table (DISTRUSTED_ROOTS); the 7 SHA-256 values from Apple's code are not shipped because mailtls could not source them reliably.",
+)
+def distrust_wosign_startcom(ctx: Context) -> Iterator[Hit]:
+    for position, node in enumerate(ctx.nodes):
+        entry = DISTRUSTED_ROOTS.get(node.cert.sha256)
+        if entry is None:
+            continue
+        name, cutoff = entry
+        for below in range(position):
+            nb = ctx.nodes[below].cert.info.not_before
+            if nb is not None and nb >= cutoff:
+                yield Hit(
+                    below,
+                    f"{_who(ctx, below).capitalize()} chains to {name}, which Apple distrusts for certificates issued from {cutoff:%Y-%m-%d}.",
+                    {"distrusted_root": name, "cutoff": cutoff, "not_before": nb},
+                )
+
+
+@rule(
+    id="blocked_certs_keys",
+    title="Certificate or key on Apple's blocklist",
+    checks="A certificate (by SHA-256) or key (by SHA-256 of its SubjectPublicKeyInfo) on the blocklist data table fails BlackListedLeaf/BlackListedKey (fatal) or GrayListedKey (recoverable).",
+    check_key="BlackListedKey",
+    result_class=F,
+    applies_to=ALL_KINDS,
+    since="data-driven",
+    citation=f"ios-trust-rules.md §1e blocked_certs_keys; SecPVCBlackListedKeyChecks, SecPVCGrayListedKeyChecks ({SECURITY} trust/trustd/SecPolicyServer.c)",
+    fix="Replace the certificate and its key.",
+    user_sees=NO_TRUST_BUTTON,
+    severity=Severity.FATAL,
+    note="Apple's OTA blocklist is not public as a file; mailtls ships the mechanism with a small data table (BLOCKED).",
+)
+def blocked_certs_keys(ctx: Context) -> Iterator[Hit]:
+    for position, node in enumerate(ctx.nodes):
+        spki_hash = hashlib.sha256(node.cert.spki_der).hexdigest()
+        for digest, what in ((node.cert.sha256, "certificate"), (spki_hash, "key")):
+            entry = BLOCKED.get(digest)
+            if entry is None:
+                continue
+            name, key, result_class = entry
+            yield Hit(
+                position,
+                f"The {what} of {_who(ctx, position)} is on Apple's blocklist ({name}).",
+                {"sha256": digest, "blocked_as": name},
+                check_key=key,
+                result_class=result_class,
+                severity=Severity.FATAL if result_class is F else Severity.ERROR,
+            )
+
+
+# --------------------------------------------------------------------------- notices
+
+
+@rule(
+    id="expiry_soon",
+    title="Certificate expires soon",
+    checks="A certificate of the path that expires within 30 days of the evaluation time.",
+    check_key=None,
+    result_class=None,
+    applies_to=ALL_KINDS,
+    since="—",
+    citation="mailtls notice (no iOS rule); temporal_validity takes over once it has expired",
+    fix="Renew the certificate before it expires, and reload the mail server afterwards.",
+    user_sees="Nothing yet; after expiry, the 'Cannot Verify Server Identity' sheet.",
+    category=Category.NOTICE,
+    severity=Severity.WARNING,
+)
+def expiry_soon(ctx: Context) -> Iterator[Hit]:
+    for position, node in enumerate(ctx.nodes):
+        not_after = node.cert.info.not_after
+        if not_after is not None and ctx.at <= not_after <= ctx.at + EXPIRY_WARNING:
+            left = (not_after - ctx.at).total_seconds() / 86400
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} expires in {left:.0f} day(s), on {not_after:%Y-%m-%d}.",
+                {"not_after": not_after, "days_left": round(left, 2)},
+            )
+
+
+# --------------------------------------------------------------------------- deployment
+
+_DEPLOY = {
+    "check_key": None,
+    "result_class": None,
+    "applies_to": ALL_KINDS,
+    "since": "—",
+    "category": Category.DEPLOYMENT,
+    "remedy": "full_chain",
+}
+
+
+@rule(
+    id="chain_missing_intermediate",
+    title="Server does not send the intermediate certificate",
+    checks="The server must send every certificate between its own and the root; iOS fetches a missing one only via the AIA caIssuers URL.",
+    citation="ios-trust-rules.md §1a chain_anchor_required, aia_fetch; RFC 8446 §4.4.2",
+    fix="Configure the server with the full chain file (server certificate followed by the intermediate(s)), e.g. Dovecot ssl_cert = <fullchain.pem, Postfix smtpd_tls_chain_files.",
+    user_sees=PROMPT_SHEET,
+    severity=Severity.ERROR,
+    **_DEPLOY,
+)
+def chain_missing_intermediate(ctx: Context) -> Iterator[Hit]:
+    fetched = [p for p, n in enumerate(ctx.nodes) if n.source is Source.FETCHED]
+    if ctx.path.ending is Ending.MISSING_ISSUER:
+        last = len(ctx.nodes) - 1
+        cert = ctx.nodes[last].cert
+        urls = list(cert.ca_issuer_urls)
+        yield Hit(
+            last,
+            f"The server did not send the certificate that issued {_who(ctx, last)} ('{cert.info.issuer}')"
+            + (f"; the iPhone may try to download it from {urls[0]}." if urls else "."),
+            {"missing_issuer": cert.info.issuer, "ca_issuer_urls": urls},
+        )
+    for position in fetched:
+        yield Hit(
+            position,
+            f"The server did not send {_who(ctx, position)}; it was found via the AIA caIssuers URL, which the iPhone also follows, silently.",
+            {"source": "fetched"},
+            severity=Severity.WARNING,
+        )
+
+
+@rule(
+    id="chain_order",
+    title="Certificates sent in the wrong order",
+    checks="The server certificate must come first, each following certificate certifying the one before it. iOS takes the first certificate as the server's and sorts the rest itself; other mail clients may not.",
+    citation="RFC 8446 §4.4.2 (RFC 5246 §7.4.2 required strict order); ios-trust-rules.md §1a",
+    fix="Put the server certificate first in the certificate file, then the intermediate(s).",
+    user_sees="Nothing on the iPhone (it re-orders); some other clients fail.",
+    severity=Severity.INFO,
+    **_DEPLOY,
+)
+def chain_order(ctx: Context) -> Iterator[Hit]:
+    path_indexes = [n.presented_index for n in ctx.nodes if n.presented_index is not None]
+    if path_indexes != sorted(path_indexes):
+        yield Hit(
+            None,
+            "The server sends its certificates in a different order than the chain runs.",
+            {"presented_order": path_indexes},
+        )
+
+
+@rule(
+    id="chain_leaf_not_first",
+    title="Server certificate is not the first one sent",
+    checks="The first certificate the server sends is the one iOS checks against the host name; a CA certificate in that place means the real server certificate is ignored.",
+    citation="RFC 8446 §4.4.2; ios-trust-rules.md §1a (SecPathBuilder takes the first certificate as leaf)",
+    fix="Put the server certificate first in the certificate file.",
+    user_sees=PROMPT_SHEET,
+    severity=Severity.ERROR,
+    **_DEPLOY,
+)
+def chain_leaf_not_first(ctx: Context) -> Iterator[Hit]:
+    first = ctx.presented[0]
+    if not first.is_ca:
+        return
+    leaves = [i for i, c in enumerate(ctx.presented) if i > 0 and not c.is_ca and c.issuer_der]
+    if leaves and (
+        not ctx.host
+        or any(dns_match(ctx.host, n) for i in leaves for n in ctx.presented[i].dns_names)
+    ):
+        yield Hit(
+            0,
+            f"The first certificate sent is a CA certificate ('{first.info.subject}'); the server certificate comes later, at position {leaves[0]}.",
+            {"first_subject": first.info.subject, "server_certificate_index": leaves[0]},
+        )
+
+
+@rule(
+    id="chain_root_included",
+    title="Server also sends the root",
+    checks="Sending the self-signed root is harmless: iOS uses its own copy (or, for a private root, the installed one).",
+    citation="RFC 8446 §4.4.2 (the root MAY be omitted)",
+    fix="Optional: leave the root out of the chain file to save bytes.",
+    user_sees="Nothing.",
+    severity=Severity.INFO,
+    **_DEPLOY,
+)
+def chain_root_included(ctx: Context) -> Iterator[Hit]:
+    last = len(ctx.nodes) - 1
+    node = ctx.nodes[last]
+    if last > 0 and node.presented_index is not None and node.cert.info.self_signed:
+        yield Hit(last, f"The server also sends {_who(ctx, last)}; this is harmless.", {})
+
+
+@rule(
+    id="chain_unrelated_certificate",
+    title="Server sends certificates that are not part of the chain",
+    checks="Every certificate after the first should certify the one before it; extra certificates are ignored by iOS but waste bytes and often mean an old or wrong intermediate is configured.",
+    citation="RFC 8446 §4.4.2",
+    fix="Remove the unrelated certificate(s) from the chain file; check that the right intermediate is configured.",
+    user_sees="Nothing by itself.",
+    severity=Severity.WARNING,
+    **_DEPLOY,
+)
+def chain_unrelated_certificate(ctx: Context) -> Iterator[Hit]:
+    used = {n.cert.sha256 for n in ctx.nodes}
+    mismatched = {i for _, i in ctx.path.signature_mismatches}
+    reported: set[str] = set()
+    for index, cert in enumerate(ctx.presented):
+        if cert.sha256 in used or cert.sha256 in reported:
+            continue
+        reported.add(cert.sha256)
+        why = (
+            " (its name matches the issuer, but its key did not sign the certificate: an old or wrong intermediate)"
+            if index in mismatched
+            else ""
+        )
+        yield Hit(
+            None,
+            f"Certificate {index} ('{cert.info.subject}') is not part of the chain{why}.",
+            {"index": index, "subject": cert.info.subject, "key_mismatch": index in mismatched},
+        )
+
+
+@rule(
+    id="chain_duplicate_certificate",
+    title="Server sends a certificate twice",
+    checks="The same certificate appears more than once in what the server sends.",
+    citation="RFC 8446 §4.4.2",
+    fix="Remove the duplicate from the chain file.",
+    user_sees="Nothing.",
+    severity=Severity.INFO,
+    **_DEPLOY,
+)
+def chain_duplicate_certificate(ctx: Context) -> Iterator[Hit]:
+    first: dict[str, int] = {}
+    for index, cert in enumerate(ctx.presented):
+        if cert.sha256 in first:
+            yield Hit(
+                None,
+                f"Certificate {index} is a copy of certificate {first[cert.sha256]} ('{cert.info.subject_cn or cert.info.subject}').",
+                {"index": index, "copy_of": first[cert.sha256]},
+            )
+        else:
+            first[cert.sha256] = index
+
+
+# --------------------------------------------------------------------------- documented only
+
+
+def _documented(
+    rule_id: str, title: str, checks: str, citation: str, note: str, **kw: object
+) -> None:
+    register(
+        Rule(
+            id=rule_id,
+            title=title,
+            checks=checks,
+            check_key=kw.pop("check_key", None),  # type: ignore[arg-type]
+            result_class=kw.pop("result_class", None),  # type: ignore[arg-type]
+            applies_to=kw.pop("applies_to", ALL_KINDS),  # type: ignore[arg-type]
+            since=str(kw.pop("since", "long-standing")),
+            citation=citation,
+            fix=str(kw.pop("fix", "")),
+            user_sees=str(kw.pop("user_sees", "")),
+            severity=Severity.INFO,
+            remedy=None,
+            evaluated=False,
+            note=note,
+        )
+    )
+
+
+_documented(
+    "anchor_source_order",
+    "Where iOS looks for roots and issuers",
+    "Anchors: app anchors, Apple's own, the user trust store, the system store. Parents: the certificates the server sent, keychain items, then the network (AIA).",
+    "ios-trust-rules.md §1a anchor_source_order; SecPathBuilderInit (trust/trustd/SecTrustServer.c)",
+    "Built into mailtls' path builder (user store, then system store, then the presented certificates); a user 'Deny' cannot be expressed.",
+)
+_documented(
+    "aia_fetch",
+    "iOS downloads a missing intermediate",
+    "If an issuer is missing, trustd follows http caIssuers URLs (at most 3 fetches, none if >= 10 URLs).",
+    "ios-trust-rules.md §1a aia_fetch; SecCAIssuerRequest.m",
+    "mailtls does not fetch; analyze_chain(fetched=...) accepts certificates a caller downloaded, reported by chain_missing_intermediate.",
+)
+_documented(
+    "user_anchor_semantics",
+    "What counts as an installed root",
+    "A user-store certificate is an anchor if self-signed with empty constraints, or with TrustRoot/TrustAsRoot settings.",
+    "ios-trust-rules.md §1a user_anchor_semantics; SecPVCIsAnchorPerConstraints",
+    "mailtls treats every --ca-file certificate as installed with full trust (TrustRoot / TrustAsRoot).",
+    applies_to=(USR, USR_LEAF),
+)
+_documented(
+    "self_signed_leaf_anchor",
+    "A trusted self-signed server certificate",
+    "A self-signed CA:FALSE server certificate in the user store is an anchor (USR-LEAF) and passes.",
+    "ios-trust-rules.md §1a self_signed_leaf_anchor; testSHA2_trustSettingsSelfSigned",
+    "Evaluated as the USR-LEAF anchor kind; reachable only by MDM/Configurator (see ios_cts_ui_lists_ca_only).",
+    applies_to=(USR_LEAF,),
+)
+_documented(
+    "known_intermediates_only",
+    "CA restricted to known intermediates",
+    "For CAs flagged in Apple's Valid database, an undisclosed intermediate fails.",
+    "ios-trust-rules.md §1a known_intermediates_only; SecPathBuilderCheckKnownIntermediateConstraints",
+    "Not evaluated: needs Apple's Valid database.",
+    applies_to=(SYS,),
+)
+_documented(
+    "policy_constraints",
+    "Certificate policy constraints",
+    "Policy tree processing (policyMappings, requireExplicitPolicy, inhibitAnyPolicy).",
+    "ios-trust-rules.md §1b policy_constraints",
+    "Not evaluated by mailtls (rare in mail server chains).",
+    check_key="PolicyConstraints",
+    result_class=ResultClass.RECOVERABLE,
+)
+_documented(
+    "leaf_key_usage_not_checked",
+    "Leaf keyUsage is not checked",
+    "The plain SSL policy adds no keyUsage requirement for the leaf.",
+    "ios-trust-rules.md §1b leaf_key_usage_not_checked",
+    "Nothing to evaluate: iOS does not check it.",
+)
+_documented(
+    "leaf_may_be_ca",
+    "A CA:TRUE server certificate is accepted",
+    "The SSL server policy has no NotCA check.",
+    "ios-trust-rules.md §1b leaf_may_be_ca",
+    "Nothing to evaluate: iOS does not check it.",
+)
+_documented(
+    "sc081_not_client_enforced",
+    "200/100/47-day limits are CA policy, not iOS checks",
+    "CA/B Forum SC-081 caps public certificates at 200 days (2026-03-15), 100 (2027), 47 (2029); no client check exists in Apple's code.",
+    "ios-trust-rules.md §1c sc081_not_client_enforced",
+    "Not a client rule: mailtls does not flag it.",
+    applies_to=(SYS,),
+)
+_documented(
+    "ct_policy_counts",
+    "How many SCTs Apple's CT policy needs",
+    "Embedded SCTs needed by lifetime: before 2021-04-21 by months (<15: 2, <=27: 3, <=39: 4, else 5); after by days (<=180: 2, <=825: 3, else 4).",
+    "ios-trust-rules.md §1d ct_policy_counts; verify_embedded_sct_policy_v1/_v2",
+    "Used for the evidence of ct_required_system; SCT signatures and logs are not verified.",
+    applies_to=(SYS,),
+)
+for _id, _title, _text in (
+    (
+        "distrust_symantec",
+        "Symantec distrust",
+        "Symantec-issued TLS certificates by date (2018-2022).",
+    ),
+    ("distrust_cnnic", "CNNIC distrust", "Two CNNIC roots removed in 2015, with an allow-list."),
+    (
+        "distrust_entrust_camerfirma",
+        "Entrust / Camerfirma distrust",
+        "Certificates issued after 2024-11-15 chaining to listed Entrust and Camerfirma roots.",
+    ),
+    ("distrust_trustcor", "TrustCor", "No Apple statement found."),
+):
+    _documented(
+        _id,
+        _title,
+        _text,
+        f"ios-trust-rules.md §1e {_id}",
+        "Not evaluated: needs Apple's lists of affected roots; with Apple's roots via --system-roots a removed root simply does not anchor.",
+        applies_to=(SYS,),
+    )
+_documented(
+    "revocation",
+    "Revoked certificate",
+    "A definitive 'revoked' from Apple's Valid data or OCSP is fatal.",
+    "ios-trust-rules.md §1e revocation",
+    "Not evaluated offline.",
+    check_key="Revocation",
+    result_class=ResultClass.FATAL,
+)
+register(
+    Rule(
+        id="certificate_unreadable",
+        title="Certificate cannot be read",
+        checks="Bytes in the chain that are not a certificate at all: the server's own certificate makes the connection fail; another one is left out of the chain.",
+        check_key=None,
+        result_class=ResultClass.FATAL,
+        applies_to=ALL_KINDS,
+        since="—",
+        citation="RFC 5280 §4.1",
+        fix="Check the certificate files for damaged or non-certificate blocks.",
+        user_sees="Mail cannot connect (server certificate) or nothing (another certificate).",
+        severity=Severity.FATAL,
+        note="Decided before path building; certificates that only a strict DER parser rejects are read leniently and analysed normally.",
+    )
+)

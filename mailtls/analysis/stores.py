@@ -1,0 +1,121 @@
+"""Trust stores: the system store (SYS) and the roots installed on the iPhone (USR).
+
+A store holds DER certificates indexed by subject name and subject key identifier; a
+certificate is parsed fully only when path building actually uses it, so loading the
+default store (certifi's bundle) costs a few milliseconds, once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mailtls.analysis import asn1
+from mailtls.analysis.certs import (
+    ParsedCertificate,
+    certificates_from_bytes,
+    load_certificates,
+    parse_certificate,
+)
+from mailtls.errors import InputFileError
+from mailtls.model import AnchorKind
+
+
+def _subject_of(der: bytes) -> bytes:
+    """Raw subject Name of a certificate, read without a full parse (b"" if unreadable)."""
+    try:
+        fields = asn1.read_single(der).children()[0].children()
+        pos = 1 if fields[0].is_context(0) else 0
+        return fields[pos + 4].raw
+    except (asn1.DerError, IndexError):
+        return b""
+
+
+@dataclass(frozen=True)
+class TrustStore:
+    """A set of anchors. ``kind`` is SYS for the system store, USR for installed roots."""
+
+    label: str
+    kind: AnchorKind
+    certificates: tuple[bytes, ...] = ()  # DER
+    _by_subject: dict[bytes, tuple[bytes, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _digests: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[bytes, list[bytes]] = {}
+        for der in self.certificates:
+            index.setdefault(_subject_of(der), []).append(der)
+        self._by_subject.update({k: tuple(v) for k, v in index.items()})
+
+    def __len__(self) -> int:
+        return len(self.certificates)
+
+    def issuers_for(self, child: ParsedCertificate) -> list[ParsedCertificate]:
+        """Anchors whose subject is the child's issuer name (signature not yet checked)."""
+        found = []
+        for der in self._by_subject.get(child.issuer_der, ()):
+            try:
+                found.append(parse_certificate(der))
+            except Exception:  # a broken store entry never stops an analysis
+                continue
+        return found
+
+    def contains(self, cert: ParsedCertificate) -> bool:
+        """Is this exact certificate (or one with the same subject and key) an anchor here?"""
+        for der in self._by_subject.get(cert.subject_der, ()):
+            if der == cert.der:
+                return True
+            try:
+                other = parse_certificate(der)
+            except Exception:
+                continue
+            if other.spki_der == cert.spki_der:
+                return True
+        return False
+
+    def with_certificates(self, extra: Sequence[bytes], label: str | None = None) -> TrustStore:
+        return TrustStore(label or self.label, self.kind, (*self.certificates, *extra))
+
+
+#: The default system store, said honestly.
+_CERTIFI_LABEL = (
+    "certifi {version} (Mozilla's root list; a stand-in for Apple's system store — "
+    "use --system-roots to use Apple's)"
+)
+
+
+@functools.lru_cache(maxsize=8)
+def system_store(path: Path | None = None) -> TrustStore:
+    """The system trust store (SYS): certifi's bundle by default, or the roots in ``path``."""
+    if path is not None:
+        certs = load_certificates(path)
+        return TrustStore(
+            f"system roots from {path} ({len(certs)} certificates)", AnchorKind.SYS, tuple(certs)
+        )
+    import certifi
+
+    bundle = Path(certifi.where())
+    try:
+        certs = certificates_from_bytes(bundle.read_bytes(), str(bundle))
+    except (OSError, InputFileError):
+        certs = []
+    return TrustStore(
+        _CERTIFI_LABEL.format(version=certifi.__version__), AnchorKind.SYS, tuple(certs)
+    )
+
+
+def user_store(paths: Sequence[Path]) -> TrustStore:
+    """Roots installed on the iPhone with full trust, or by MDM (USR), from ``--ca-file`` files."""
+    certs: list[bytes] = []
+    for path in paths:
+        certs.extend(load_certificates(Path(path)))
+    names = ", ".join(str(p) for p in paths)
+    return TrustStore(
+        f"installed on the iPhone with full trust: {names}" if paths else "none installed",
+        AnchorKind.USR,
+        tuple(certs),
+    )
