@@ -146,6 +146,24 @@ def status_phrase(report: EndpointReport) -> str:
     return str(probe.status).replace("_", " ")
 
 
+def reason(report: EndpointReport) -> str:
+    """The main problem in a few words: the worst trust finding, plus how many more."""
+    if report.analysis is None:
+        return ""
+    failures = [
+        f
+        for f in report.analysis.findings
+        if SEVERITY_RANK[f.severity] >= SEVERITY_RANK[Severity.ERROR] and f.summary
+    ]
+    if not failures:
+        return ""
+    worst = max(SEVERITY_RANK[f.severity] for f in failures)
+    first = next(f for f in failures if SEVERITY_RANK[f.severity] == worst)
+    more = len(failures) - 1
+    extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return _clause(first.summary) + extra
+
+
 def endpoint_sentence(report: EndpointReport) -> str:
     """One sentence a help-desk person can read out, about one endpoint."""
     place = where(report)
@@ -154,7 +172,7 @@ def endpoint_sentence(report: EndpointReport) -> str:
         return f"mailtls could not check {place}: {_clause(status_phrase(report))}."
     if analysis is None:
         return f"mailtls could not judge the certificate for {place}."
-    detail = _clause(analysis.summary) if analysis.summary else ""
+    detail = _clause(reason(report) or analysis.summary)
     tail = f": {detail}." if detail else "."
     if analysis.verdict is Verdict.TRUSTED:
         warning = next((f for f in all_findings(report) if f.severity is Severity.WARNING), None)

@@ -139,6 +139,19 @@ def endpoint_lines(report: EndpointReport, paint: _Painter, verbose: bool = Fals
     return lines
 
 
+def _sameness(report: EndpointReport) -> tuple[object, ...] | None:
+    """Endpoints with the same chain, verdict and findings are printed in full only once."""
+    if report.analysis is None or not report.analysis.chain:
+        return None
+    return (
+        tuple(c.sha256 for c in report.analysis.chain),
+        report.analysis.verdict,
+        tuple((f.rule_id, f.cert_index, f.summary) for f in report.analysis.findings),
+        # transport findings name their endpoint in the summary: compare what they say
+        tuple((f.rule_id, f.severity, repr(f.evidence)) for f in report.findings),
+    )
+
+
 def render(report: Report, *, colour: bool = False, verbose: bool = False) -> str:
     paint = _Painter(colour)
     lines: list[str] = []
@@ -165,8 +178,17 @@ def render(report: Report, *, colour: bool = False, verbose: bool = False) -> st
             port = f" port {source.port}" if source.port else ""
             lines.append(f"  {source.host}{services}{port}  from {source.source}")
     ordered = sorted(report.endpoints, key=lambda e: -level(e))
+    shown: dict[tuple[object, ...], str] = {}
     for endpoint_report in ordered:
         lines.append("")
+        key = _sameness(endpoint_report)
+        if key is not None and key in shown and not verbose:
+            lines.extend(endpoint_lines(endpoint_report, paint, verbose)[:2])
+            lines.append(f"         Same certificate and findings as {shown[key]}.")
+            continue
+        if key is not None:
+            endpoint = endpoint_report.endpoint
+            shown[key] = f"{endpoint.url} at {endpoint.address}"
         lines.extend(endpoint_lines(endpoint_report, paint, verbose))
     cross = _sorted_findings(report.findings)
     if cross:
