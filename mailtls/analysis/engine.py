@@ -97,7 +97,8 @@ def analyze_chain(
             presented, at=at, user=trial_user, system=system, fetched=fetched_parsed
         )
         trial = Context(path=trial_path, host=host, at=at, ios=ios, presented=presented)
-        if trial_path.anchor is AnchorKind.USR and _verdict(_run_rules(trial)) is Verdict.TRUSTED:
+        installed = trial_path.anchor in (AnchorKind.USR, AnchorKind.USR_LEAF)
+        if installed and _verdict(_run_rules(trial)) is Verdict.TRUSTED:
             verdict = Verdict.NEEDS_PROFILE
             findings = [_needs_profile_finding(f, profile_root) for f in findings]
             findings.append(_profile_finding(ctx, profile_root))
