@@ -66,10 +66,10 @@ def _normalise(name: str) -> str:
     return name.rstrip(".").lower()
 
 
-def _hosts_file_addresses(host: str, path: Path = HOSTS_FILE) -> list[str]:
+def _hosts_file_addresses(host: str) -> list[str]:
     """Addresses /etc/hosts gives for ``host`` (IPv4 first), like getaddrinfo."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = HOSTS_FILE.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
     wanted = _normalise(host)
