@@ -27,7 +27,9 @@ def _at(r, hours: float):  # type: ignore[no-untyped-def]
     return replace(r, endpoints=eps, started_at=when)
 
 
-def test_default_path_follows_xdg_state_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_default_path_follows_xdg_state_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     assert default_path() == tmp_path / "mailtls" / "history.sqlite3"
     monkeypatch.delenv("XDG_STATE_HOME")
