@@ -121,6 +121,10 @@ class Scenario:
     #: None: any OpenSSL server loads it. 0: OpenSSL 3 refuses the chain or key at its default
     #: security level (SHA-1/MD5 signature, RSA < 2048); serve it with "DEFAULT:@SECLEVEL=0".
     openssl_seclevel: int | None = None
+    #: anchor kind -> ids of other findings that must appear (any severity): deployment and
+    #: notice findings, named as mailtls.analysis names them (chain_order, expiry_soon, ...),
+    #: and advisory rules such as ios_cts_ui_lists_ca_only.
+    expected_notices: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def chain_ders(self) -> tuple[bytes, ...]:
@@ -160,6 +164,7 @@ class _Entry:
     absent: dict[str, tuple[str, ...]]
     demo: bool
     openssl_seclevel: int | None
+    notices: dict[str, tuple[str, ...]]
 
 
 _REGISTRY: dict[str, _Entry] = {}
@@ -175,6 +180,7 @@ def _scenario(
     host: str = HOST,
     demo: bool = False,
     openssl_seclevel: int | None = None,
+    notices: dict[str, tuple[str, ...]] | None = None,
 ) -> Callable[[_Builder], _Builder]:
     def register(build: _Builder) -> _Builder:
         if name in _REGISTRY:
@@ -191,6 +197,7 @@ def _scenario(
             absent or {},
             demo,
             openssl_seclevel,
+            notices or {},
         )
         return build
 
@@ -241,7 +248,7 @@ class _Kit:
     def other_root(
         self, cn: str, *, key: str = "other-root", **spec: object
     ) -> tuple[x509.Certificate, pki.PrivateKey]:
-        """A root that differs on purpose (own name and serial, same lab org)."""
+        """A root that differs on purpose (own name and serial, same lab org; cn "" = no CN)."""
         signer = lab_key(key)
         nb = spec.pop("not_before", self.ca_not_before)
         na = spec.pop("not_after", self.root_not_after)
@@ -348,6 +355,7 @@ def _good_private(kit: _Kit) -> _Made:
     "Private CA, server also sends its root",
     verdicts={"NONE": "needs_profile", "USR": "trusted", "SYS": "prompt"},
     rules={"NONE": (ANCHOR,), "SYS": (CT,)},
+    notices={"NONE": ("chain_root_included",), "USR": ("chain_root_included",)},
 )
 def _good_private_with_root(kit: _Kit) -> _Made:
     """Same chain as good-private, but the server sends leaf, intermediate and the lab root.
@@ -379,10 +387,32 @@ def _self_signed_ca(kit: _Kit) -> _Made:
 
 
 @_scenario(
+    "self-signed-ca-no-cn",
+    "Self-signed CA:TRUE server certificate without a subject CN",
+    verdicts={"NONE": "prompt", "USR": "trusted"},
+    rules={"NONE": (ANCHOR,)},
+    notices={"NONE": ("ios_cts_ui_lists_ca_only",)},
+)
+def _self_signed_ca_no_cn(kit: _Kit) -> _Made:
+    """Like self-signed-ca but the subject is only O=mailtls lab (no CN; SAN still
+    mail.example.test): reportedly not listed in Certificate Trust Settings, so not
+    needs_profile (ios_cts_ui_lists_ca_only)."""
+    spec = _leaf(
+        is_ca=True,
+        key_usage=("digital_signature", "key_encipherment", "key_cert_sign"),
+        subject_org=LAB_ORG,
+        subject_cn=None,
+    )
+    leaf, key = kit.leaf(spec, None)
+    return _Made([leaf], key, leaf)
+
+
+@_scenario(
     "self-signed-leaf",
     "Self-signed CA:FALSE server certificate (cannot be offered for full trust)",
     verdicts={"NONE": "prompt", "USR": "trusted"},
     rules={"NONE": (ANCHOR,)},
+    notices={"NONE": ("ios_cts_ui_lists_ca_only",)},
 )
 def _self_signed_leaf(kit: _Kit) -> _Made:
     """One self-signed certificate for mail.example.test with basicConstraints CA:FALSE, SAN and
@@ -399,6 +429,7 @@ def _self_signed_leaf(kit: _Kit) -> _Made:
     verdicts={"NONE": "prompt", "USR": "prompt", "SYS": "prompt"},
     rules={"NONE": (ANCHOR,), "USR": (ANCHOR,), "SYS": (ANCHOR,)},
     demo=True,
+    notices={k: ("chain_missing_intermediate",) for k in ANCHOR_KINDS},
 )
 def _missing_intermediate(kit: _Kit) -> _Made:
     """The good-private leaf sent alone: its issuer (lab intermediate) is neither sent nor in
@@ -440,6 +471,7 @@ def _not_yet_valid(kit: _Kit) -> _Made:
     verdicts={"NONE": "prompt", "USR": "trusted"},
     rules={"NONE": (ANCHOR,)},
     absent={"USR": (TEMPORAL,), "NONE": (TEMPORAL,)},
+    notices={"NONE": ("expiry_soon",), "USR": ("expiry_soon",)},
 )
 def _expiring_soon(kit: _Kit) -> _Made:
     """Private chain; leaf notBefore now-387d, notAfter now+10d (397 days): trusted today,
@@ -1038,6 +1070,7 @@ def _empty_subject_critical_san(kit: _Kit) -> _Made:
     "Server sends leaf, root, intermediate (scrambled order)",
     verdicts={"NONE": "needs_profile", "USR": "trusted"},
     rules={"NONE": (ANCHOR,)},
+    notices={"NONE": ("chain_order", "chain_root_included"), "USR": ("chain_order",)},
 )
 def _wrong_order(kit: _Kit) -> _Made:
     """The good-private-with-root chain sent as leaf, root, intermediate: iOS still builds
@@ -1052,6 +1085,7 @@ def _wrong_order(kit: _Kit) -> _Made:
     "Server also sends an unrelated certificate",
     verdicts={"NONE": "prompt", "USR": "trusted"},
     rules={"NONE": (ANCHOR,)},
+    notices={"NONE": ("chain_unrelated_certificate",), "USR": ("chain_unrelated_certificate",)},
 )
 def _extra_unrelated_cert(kit: _Kit) -> _Made:
     """Good-private chain plus the self-signed "mailtls Lab Unrelated CA" (other-root key) at
@@ -1059,6 +1093,80 @@ def _extra_unrelated_cert(kit: _Kit) -> _Made:
     made = kit.private_chain()
     unrelated = kit.other_root("mailtls Lab Unrelated CA")
     return _Made([*made.chain, unrelated[0]], made.key, made.root)
+
+
+@_scenario(
+    "root-without-cn",
+    "Server sends a private root that has no subject CN",
+    verdicts={"NONE": "prompt", "USR": "trusted"},
+    rules={"NONE": (ANCHOR,)},
+    notices={"NONE": ("ios_cts_ui_lists_ca_only",)},
+)
+def _root_without_cn(kit: _Kit) -> _Made:
+    """Root with subject O=mailtls lab only (other-root key, CA:TRUE) -> intermediate -> leaf;
+    server sends all three. Installing the root would fix it, but iOS reportedly does not list
+    a root without CN in Certificate Trust Settings: prompt, not needs_profile."""
+    root = kit.other_root("")
+    intermediate = kit.intermediate(root)
+    leaf, key = kit.leaf(_leaf(), intermediate)
+    return _Made([leaf, intermediate[0], root[0]], key, root[0])
+
+
+@_scenario(
+    "root-pathlen-one",
+    "Root with pathLenConstraint 1 above one intermediate (allowed)",
+    verdicts={"NONE": "prompt", "USR": "trusted"},
+    rules={"NONE": (ANCHOR,)},
+    absent={"NONE": (PATH_LEN,)},
+)
+def _root_pathlen_one(kit: _Kit) -> _Made:
+    """Root "mailtls Lab pathLen-1 Root CA" (other-root key, pathLenConstraint 1) ->
+    intermediate -> leaf; leaf + intermediate sent."""
+    root = kit.other_root("mailtls Lab pathLen-1 Root CA", path_length=1)
+    intermediate = kit.intermediate(root)
+    leaf, key = kit.leaf(_leaf(), intermediate)
+    return _Made([leaf, intermediate[0]], key, root[0])
+
+
+@_scenario(
+    "leaf-is-ca",
+    "Server leaf carries basicConstraints CA:TRUE (allowed for TLS)",
+    verdicts={"NONE": "prompt", "USR": "trusted"},
+    rules={"NONE": (ANCHOR,)},
+)
+def _leaf_is_ca(kit: _Kit) -> _Made:
+    """Private chain; the leaf (signed by the intermediate) has CA:TRUE and keyCertSign added:
+    the SSL policy has no NotCA check (leaf_may_be_ca)."""
+    return kit.private_chain(
+        _leaf(is_ca=True, key_usage=("digital_signature", "key_encipherment", "key_cert_sign"))
+    )
+
+
+@_scenario(
+    "leaf-keyusage-unusual",
+    "Leaf keyUsage without digitalSignature (not checked by the SSL policy)",
+    verdicts={"NONE": "prompt", "USR": "trusted"},
+    rules={"NONE": (ANCHOR,)},
+)
+def _leaf_keyusage_unusual(kit: _Kit) -> _Made:
+    """Private chain; leaf keyUsage is only keyEncipherment (no digitalSignature): the plain SSL
+    policy adds no keyUsage requirement (leaf_key_usage_not_checked). A TLS 1.3 stack may still
+    refuse it; the trust verdict does not."""
+    return kit.private_chain(_leaf(key_usage=("key_encipherment",)))
+
+
+@_scenario(
+    "duplicate-certificate",
+    "Server sends the intermediate twice",
+    verdicts={"NONE": "prompt", "USR": "trusted"},
+    rules={"NONE": (ANCHOR,)},
+    notices={"NONE": ("chain_duplicate_certificate",), "USR": ("chain_duplicate_certificate",)},
+)
+def _duplicate_certificate(kit: _Kit) -> _Made:
+    """Good-private chain with the lab intermediate sent twice (leaf, intermediate,
+    intermediate): harmless, a deployment notice."""
+    made = kit.private_chain()
+    return _Made([*made.chain, made.chain[1]], made.key, made.root)
 
 
 # --------------------------------------------------------------------------- public API
@@ -1095,6 +1203,7 @@ def build_scenario(name: str, *, now: datetime) -> Scenario:
         absent_rules=dict(entry.absent),
         at=now,
         openssl_seclevel=entry.openssl_seclevel,
+        expected_notices=dict(entry.notices),
     )
 
 
@@ -1147,6 +1256,9 @@ def _expectation_text(s: Scenario) -> str:
         detail = ", ".join(rules)
         if absent:
             detail += ("; " if detail else "") + "not " + ", ".join(absent)
+        notices = s.expected_notices.get(kind, ())
+        if notices:
+            detail += ("; " if detail else "") + "notices " + ", ".join(notices)
         parts.append(f"{kind} {s.expected_verdict[kind]}" + (f" ({detail})" if detail else ""))
     return "; ".join(parts)
 

@@ -67,6 +67,7 @@ def test_expectations_are_well_formed(catalogue: dict[str, Scenario]) -> None:
         assert set(s.expected_verdict.values()) <= VERDICT_WORDS
         assert set(s.expected_rules) == set(s.expected_verdict)
         assert set(s.absent_rules) <= set(s.expected_verdict)
+        assert set(s.expected_notices) <= set(s.expected_verdict)
         for kind, verdict in s.expected_verdict.items():
             fired = s.expected_rules[kind]
             # a failing verdict names at least one rule that explains it; a trusted one none

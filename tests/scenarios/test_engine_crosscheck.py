@@ -39,12 +39,6 @@ KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
     ("validity-825-plus-1h", "SYS"): CT_REASON,
     ("validity-398", "SYS"): CT_REASON,
     ("validity-398-plus-1s", "SYS"): CT_REASON,
-    ("self-signed-ca", "NONE"): (
-        "engine gives prompt: its needs_profile trial accepts only AnchorKind.USR, but a "
-        "self-signed CA:TRUE leaf with a CN, once installed with full trust, is a USR-LEAF "
-        "anchor and passes every rule (ios-trust-rules.md §1a user_anchor_semantics, "
-        "ios_cts_ui_lists_ca_only; issue 3 'Done when': self-signed CA -> needs_profile)"
-    ),
 }
 
 CASES = [
@@ -101,3 +95,6 @@ def test_engine_agrees_with_catalogue(
     assert not missing, f"{summary}; expected also {sorted(missing)}"
     unexpected = set(s.absent_rules.get(kind, ())) & fired
     assert not unexpected, f"{summary}; must not fire {sorted(unexpected)}"
+    every = {f.rule_id for f in result.findings}
+    missing_notices = set(s.expected_notices.get(kind, ())) - every
+    assert not missing_notices, f"{summary}; expected notices {sorted(missing_notices)}"
