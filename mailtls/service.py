@@ -60,6 +60,7 @@ RULE_CONSISTENCY = "consistency_leaf_differs"
 RULE_DISCOVERY_COVERED = "discovery_name_covered"
 RULE_DISCOVERY_NOT_COVERED = "discovery_name_not_covered"
 RULE_DISCOVERY_FAILED = "discovery_failed"
+RULE_DOMAIN_NOT_A_HOST = "discovery_domain_not_a_host"
 RULE_ANALYSIS_ERROR = "internal_analysis_error"
 
 #: Findings of the trust engine that mean "the name is not in the certificate".
@@ -130,6 +131,9 @@ class _HostPlan:
     host: str
     services: dict[tuple[str, int], None] = field(default_factory=dict)  # (scheme, port)
     is_ip: bool = False
+    #: A bare domain that discovery found mail hosts for: when the name itself has no
+    #: address, it is dropped with a note instead of seven DNS errors.
+    domain_only_if_resolves: bool = False
 
 
 def _default_port(scheme: str) -> int:
@@ -291,6 +295,8 @@ class _Check:
                         "imap., mail., pop., smtp. resolves)",
                     )
                 )
+            if found and domain in self.plans:
+                self.plans[domain].domain_only_if_resolves = True
             for source in found:
                 schemes = tuple(source.schemes) or IPHONE_SWEEP
                 self._add_plan(source.host, [(s, source.port or _default_port(s)) for s in schemes])
@@ -307,6 +313,9 @@ class _Check:
         plans = list(self.plans.values())
         answers = await asyncio.gather(*(self._addresses(p) for p in plans))
         for plan, answer in zip(plans, answers, strict=True):
+            if isinstance(answer, str) and plan.domain_only_if_resolves:
+                self.problems.append(domain_without_address_finding(plan.host, answer))
+                continue
             for scheme, port in plan.services:
                 endpoint = Endpoint(scheme, plan.host, port)
                 if isinstance(answer, str):
@@ -603,6 +612,19 @@ def consistency_findings(reports: Sequence[EndpointReport]) -> tuple[Finding, ..
             )
         )
     return tuple(findings)
+
+
+def domain_without_address_finding(domain: str, reason: str) -> Finding:
+    """A bare domain that is not itself a host: only its discovered mail hosts are probed."""
+    return Finding(
+        rule_id=RULE_DOMAIN_NOT_A_HOST,
+        title="The domain itself is not a host",
+        category=Category.DISCOVERY,
+        severity=Severity.INFO,
+        summary=f"{domain} has no address of its own ({reason}); only the mail hosts found "
+        "in its DNS records were probed.",
+        evidence={"domain": domain, "reason": reason},
+    )
 
 
 def discovery_failed_finding(domain: str, reason: str) -> Finding:
