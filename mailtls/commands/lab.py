@@ -93,7 +93,11 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="advertise authentication before TLS (a transport finding)",
     )
-    parser.add_argument("--min-tls", choices=TLS_CHOICES, help="lowest TLS version to accept")
+    parser.add_argument(
+        "--min-tls",
+        choices=TLS_CHOICES,
+        help="lowest TLS version to accept (default TLSv1.2; TLSv1 serves old clients too)",
+    )
     parser.add_argument("--max-tls", choices=TLS_CHOICES, help="highest TLS version to accept")
     parser.add_argument(
         "--at",

@@ -12,8 +12,10 @@ Contract:
 * The server sends exactly the given chain, in the given order (OpenSSL sends the
   certificates of a chain file as they are in the file; the first one must belong to the
   key). :attr:`Lab.chain` holds the DER of what is served.
-* Weak certificates and old protocol versions are allowed (``@SECLEVEL=0``, TLS 1.0 and
-  up unless ``min_tls``/``max_tls`` say otherwise): serving bad certificates is the point.
+* Weak certificates are served (``@SECLEVEL=0``: RSA-1024, SHA-1, MD5 load and
+  handshake): serving bad certificates is the point. Protocol versions: TLS 1.2 and 1.3
+  by default, like Dovecot and Postfix; ``min_tls="TLSv1"`` (or a ``max_tls`` below 1.2)
+  serves TLS 1.0/1.1 too, which OpenSSL permits at security level 0.
 * The dialogs are well-behaved and refuse every credential (:mod:`mailtls.lab.dialogs`).
 * It binds to loopback unless told otherwise; :func:`bind_warning` is the loud sentence
   a front end prints when it is not.
@@ -56,6 +58,8 @@ _TLS_VERSIONS: dict[str, ssl.TLSVersion] = {
     "TLSv1.2": ssl.TLSVersion.TLSv1_2,
     "TLSv1.3": ssl.TLSVersion.TLSv1_3,
 }
+#: Lowest version a lab accepts unless ``min_tls`` says otherwise.
+DEFAULT_MIN_TLS = "TLSv1.2"
 #: OpenSSL cipher string that lets the lab load and serve weak keys and SHA-1/MD5
 #: certificates and speak TLS 1.0/1.1 (Debian's OpenSSL 3 defaults to SECLEVEL=2).
 WEAK_CIPHERS = "ALL:!aNULL:!eNULL:@SECLEVEL=0"
@@ -179,8 +183,13 @@ def build_server_context(config: LabConfig) -> ssl.SSLContext:
     # The security level must drop *before* the chain is loaded: at Debian's default
     # level OpenSSL refuses to load RSA-1024 or SHA-1-signed certificates at all.
     context.set_ciphers(WEAK_CIPHERS)
-    minimum = normalize_tls_version(config.min_tls) if config.min_tls else "TLSv1"
     maximum = normalize_tls_version(config.max_tls) if config.max_tls else "TLSv1.3"
+    if config.min_tls:
+        minimum = normalize_tls_version(config.min_tls)
+    else:
+        # Like Dovecot's and Postfix's defaults: TLS 1.2 and up, so a lab is a clean
+        # reference unless asked otherwise. A max below 1.2 brings the min down with it.
+        minimum = min(DEFAULT_MIN_TLS, maximum, key=_TLS_VERSIONS.__getitem__)
     if _TLS_VERSIONS[minimum] > _TLS_VERSIONS[maximum]:
         raise LabError(f"min TLS version {minimum} is above max TLS version {maximum}")
     with warnings.catch_warnings():
@@ -591,7 +600,8 @@ def start_lab(
     ``ports`` maps schemes to ports (missing or 0: a free port). ``schemes`` picks the
     endpoint kinds (default: all 7). ``starttls=False`` serves the plaintext endpoints
     without STARTTLS; ``auth_before_tls`` advertises authentication in plaintext;
-    ``min_tls``/``max_tls`` ("TLSv1" .. "TLSv1.3") limit the protocol versions. Raises
+    ``min_tls``/``max_tls`` ("TLSv1" .. "TLSv1.3") set the protocol versions (default
+    TLS 1.2 to 1.3; a ``max_tls`` below 1.2 lowers the default minimum with it). Raises
     :class:`~mailtls.errors.LabError` with one line when it cannot start.
     """
     config = LabConfig(

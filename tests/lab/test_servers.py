@@ -74,7 +74,9 @@ def test_chain_order_and_extras_are_preserved(
 
 def test_weak_rsa1024_sha1_chain_is_served_with_tls10() -> None:
     weak = make_chain("weak.example.test", kind="rsa", size=1024, hash="sha1")
-    with start_lab(weak.served, weak.leaf_key, schemes=["pop3s", "imap"]) as running:
+    with start_lab(
+        weak.served, weak.leaf_key, schemes=["pop3s", "imap"], min_tls="TLSv1"
+    ) as running:
         for scheme in ("pop3s", "imap"):
             session = open_session(running, scheme, context=client_context(maximum="TLSv1"))
             with session.client:
@@ -105,6 +107,22 @@ def test_sni_is_recorded(lab: Lab) -> None:
 
 
 # --------------------------------------------------------------------------- versions
+
+
+def test_default_is_tls12_and_up(lab: Lab) -> None:
+    with pytest.raises(ssl.SSLError):
+        open_session(lab, "imaps", context=client_context(maximum="TLSv1.1"))
+    session = open_session(lab, "pop3s", context=client_context(maximum="TLSv1.2"))
+    with session.client:
+        assert session.tls_version == "TLSv1.2"
+
+
+@pytest.mark.parametrize("version", ["TLSv1", "TLSv1.1"])
+def test_old_versions_on_request(chain: LabChain, version: str) -> None:
+    with start_lab(chain.served, chain.leaf_key, schemes=["smtp"], max_tls=version) as running:
+        session = open_session(running, "smtp", context=client_context(maximum="TLSv1.3"))
+        with session.client:
+            assert session.tls_version == version
 
 
 def test_max_tls_limits_the_version(chain: LabChain) -> None:
