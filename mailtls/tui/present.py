@@ -212,9 +212,32 @@ def _roles(reports: Sequence[EndpointReport]) -> str:
     return f"{roles.pop()} mail"
 
 
+def _hostname_reason(report: EndpointReport) -> str:
+    """ "the certificate there is for server17.hoster.net, not mail.example.com"."""
+    analysis = report.analysis
+    if analysis is None or not analysis.chain:
+        return ""
+    leaf = analysis.chain[0]
+    host = report.endpoint.host
+    names = [n.split(":", 1)[1] for n in leaf.san if n.startswith(("DNS:", "IP:"))]
+    if names:
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        return f"the certificate there is for {shown}, not {host}"
+    if leaf.subject_cn:
+        return (
+            f"the certificate there names {leaf.subject_cn} only in its subject CN, "
+            "which iOS ignores"
+        )
+    return ""
+
+
 def _reason(report: EndpointReport) -> str:
     """Why: the worst finding's summary, else the analysis's read-out sentence."""
     finding = top_finding(report)
+    if finding is not None and finding.check_key == "SSLHostname":
+        said = _hostname_reason(report)
+        if said:
+            return said
     if finding is not None and finding.summary:
         return _lower_first(finding.summary)
     analysis = report.analysis

@@ -3,155 +3,44 @@
 Provenance: every chain comes from the lab's scenario catalogue
 (``mailtls.lab.scenarios.build_scenario(name, now=FIXTURE_DATE)``: public lab keys, fixed
 serials, deterministic signatures), so fingerprints and dates are byte-stable and the
-SVG snapshots do not drift. The chain is judged by the real engine
-(``mailtls.analysis.analyze_chain``) when it is importable; until then by a stand-in that
-turns the scenario's documented expectation (verdict and rule ids for an iPhone without
-the root, ``expected_verdict["NONE"]``) into an Analysis, so the screens can be tested
-while the engine is being written.
+SVG snapshots do not drift. Each chain is judged by the real engine
+(``mailtls.analysis.analyze_chain``) at the scenario's reference moment, against the
+default system store, optionally with the scenario's root installed on the phone (USR).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from mailtls.analysis.certs import describe_certificate
+from mailtls.analysis.engine import analyze_chain
+from mailtls.analysis.stores import TrustStore, system_store
 from mailtls.lab.scenarios import FIXTURE_DATE, build_scenario
 from mailtls.model import (
     Analysis,
     AnchorKind,
-    Category,
     Endpoint,
     EndpointReport,
-    Finding,
     HostSource,
-    PathElement,
     ProbeResult,
     Report,
-    ResultClass,
-    Severity,
     Status,
-    Verdict,
 )
 
 AT = FIXTURE_DATE
 
-#: Stand-in words for the rule ids the scenarios name (used only without the engine).
-_RULE_WORDS: dict[str, tuple[str, str, str, str]] = {
-    # rule_id: (title, check key, summary template, remedy)
-    "hostname_match": (
-        "Host name not in the certificate",
-        "SSLHostname",
-        "The certificate is for {names}, not {host}.",
-        "reissue",
-    ),
-    "ios13_san_only": (
-        "Host name only in the CN",
-        "SSLHostname",
-        "The certificate names {host} only in its subject CN, which iOS ignores.",
-        "reissue",
-    ),
-    "chain_anchor_required": (
-        "Root not trusted on the iPhone",
-        "AnchorTrusted",
-        "The chain does not end in a root the iPhone trusts.",
-        "profile",
-    ),
-    "temporal_validity": (
-        "Certificate expired",
-        "TemporalValidity",
-        "The certificate expired on {not_after}.",
-        "reissue",
-    ),
-    "weak_signature_fatal": (
-        "MD5 signature",
-        "WeakSignature",
-        "The server certificate is signed with MD5, which iOS refuses outright.",
-        "reissue",
-    ),
-    "ios13_sha2": (
-        "SHA-1 signature",
-        "SignatureHashAlgorithms",
-        "The server certificate is signed with SHA-1.",
-        "reissue",
-    ),
-}
 
-
-def _standin_analysis(scenario_name: str, chain: list[bytes], host: str) -> Analysis:
+def analyse(scenario_name: str, chain: list[bytes], host: str, *, root_installed: bool) -> Analysis:
+    """Judge a scenario's chain with the real engine, with or without its root on the phone."""
     scenario = build_scenario(scenario_name, now=AT)
-    infos = tuple(describe_certificate(der, i) for i, der in enumerate(chain))
-    verdict = Verdict(scenario.expected_verdict["NONE"])
-    findings = []
-    leaf = infos[0]
-    for rule in scenario.expected_rules.get("NONE", ()):
-        title, key, template, remedy = _RULE_WORDS.get(
-            rule, (rule.replace("_", " "), "", "Rule " + rule + " failed.", "reissue")
-        )
-        missing = rule == "chain_anchor_required" and not leaf.self_signed and len(infos) == 1
-        if rule == "chain_anchor_required" and verdict is Verdict.PROMPT and not missing:
-            remedy = "stale_exception"
-        findings.append(
-            Finding(
-                rule_id=rule,
-                title="Intermediate certificate missing" if missing else title,
-                category=Category.TRUST,
-                severity=Severity.FATAL if verdict is Verdict.FATAL else Severity.ERROR,
-                summary=template.format(
-                    names=", ".join(n.removeprefix("DNS:") for n in leaf.san),
-                    host=host,
-                    not_after=leaf.not_after.date() if leaf.not_after else "?",
-                ),
-                check_key="MissingIntermediate" if missing else key,
-                result_class=ResultClass.FATAL
-                if verdict is Verdict.FATAL
-                else ResultClass.RECOVERABLE,
-                cert_index=None if rule == "chain_anchor_required" else 0,
-                evidence={"host": host, "san": list(leaf.san)},
-                user_sees='"Cannot Verify Server Identity"',
-                fix="Serve the full chain." if missing else "Reissue the certificate.",
-                citation="ios-trust-rules.md",
-                remedy="full_chain" if missing else remedy,
-            )
-        )
-    anchor = AnchorKind.NONE
-    path = tuple(PathElement("presented", info.index, info.sha256, info.subject) for info in infos)
-    summary = findings[0].summary if findings else "Everything iOS checks passes."
-    return Analysis(
-        verdict=verdict,
-        anchor_kind=anchor,
-        host=host,
-        evaluated_at=AT,
-        ios_version="18",
-        chain=infos,
-        path=path,
-        findings=tuple(findings),
-        summary=summary,
-        user_sees='"Cannot Verify Server Identity"' if verdict is not Verdict.TRUSTED else "",
-        trust_store="stand-in",
-    )
-
-
-def analyse(
-    scenario_name: str, chain: list[bytes], host: str, ca_files: tuple[Path, ...] = ()
-) -> Analysis:
-    """Judge a scenario's chain: the real engine if present, else the stand-in."""
-    try:
-        from mailtls.analysis import (  # type: ignore[attr-defined]
-            analyze_chain,
-            system_store,
-            user_store,
-        )
-    except ImportError:
-        return _standin_analysis(scenario_name, chain, host)
-    analysis: Analysis = analyze_chain(
-        chain, host, at=AT, system=system_store(None), user=user_store(ca_files), ios_version=None
-    )
-    return analysis
+    user = None
+    if root_installed and scenario.root_pem is not None:
+        root = x509.load_pem_x509_certificate(scenario.root_pem).public_bytes(Encoding.DER)
+        user = TrustStore("lab root installed with full trust", AnchorKind.USR, (root,))
+    return analyze_chain(chain, host, at=AT, system=system_store(None), user=user)
 
 
 def chain_der(scenario_name: str) -> list[bytes]:
@@ -171,6 +60,7 @@ def endpoint_report(
     address: str = "127.0.0.1",
     status: Status = Status.OK,
     error: str | None = None,
+    root_installed: bool = False,
 ) -> EndpointReport:
     """One endpoint serving a scenario's chain (or failing with ``status``)."""
     from mailtls.model import service_for_scheme
@@ -186,7 +76,7 @@ def endpoint_report(
     probe = ProbeResult(
         endpoint, Status.OK, tls_version="TLSv1.3", chain=tuple(chain), elapsed_ms=1.0
     )
-    return EndpointReport(probe, analyse(scenario.name, chain, name))
+    return EndpointReport(probe, analyse(scenario.name, chain, name, root_installed=root_installed))
 
 
 def make_report(
@@ -215,10 +105,10 @@ def make_report(
 
 
 def wrong_host_report() -> Report:
-    """The shared-hosting classic: IMAP fine (profile), SMTP 587 serves another name."""
+    """The shared-hosting classic: IMAP needs the company root, SMTP serves another name."""
     return make_report(
         {
-            "imaps": "self-signed-ca",
+            "imaps": "good-private-with-root",
             "submission": "wrong-host",
             "submissions": "wrong-host",
             "pop3s": None,

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 from mailtls.model import Report, Verdict
 from mailtls.tui import create_app
 from mailtls.tui.app import MailtlsApp
+from mailtls.tui.present import endpoint_rank, verdict_label
 from mailtls.tui.screens.chain import ChainScreen
 from mailtls.tui.screens.export import ExportScreen
 from mailtls.tui.screens.finding import FindingScreen
@@ -32,13 +33,18 @@ def test_overview_lists_endpoints_worst_first_with_words(wrong_host: Report) -> 
         screen = pilot.app.screen
         assert isinstance(screen, OverviewScreen)
         table = screen.query_one("#endpoints", DataTable)
+        assert table.row_count == len(wrong_host.endpoints)
         verdicts = [_cell_text(table, row, 0) for row in range(table.row_count)]
-        # wrong-host (prompt) on both SMTP ports first, then the profile case, then refused POP3
+        services = [_cell_text(table, row, 1) for row in range(table.row_count)]
+        # wrong-host prompts on both SMTP ports: first; the refused POP3 port: last, in words
         assert verdicts[:2] == ["WARNS", "WARNS"]
-        assert verdicts[2] == "NEEDS PROFILE"
-        assert verdicts[3].startswith("NOT OFFERED")
-        services = [_cell_text(table, row, 1) for row in range(2)]
-        assert sorted(services) == ["SMTP 465", "SMTP 587"]
+        assert sorted(services[:2]) == ["SMTP 465", "SMTP 587"]
+        assert verdicts[-1] == "NOT OFFERED (REFUSED)"
+        assert services[-1] == "POP3 995"
+        # the order is the documented rank, and every verdict is a word from the model
+        ranks = [endpoint_rank(er) for er in screen.endpoints]
+        assert ranks == sorted(ranks)
+        assert verdicts == [verdict_label(er) for er in screen.endpoints]
 
     drive(app, scenario)
 

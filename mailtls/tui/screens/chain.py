@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, OptionList, Static
+from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mailtls.model import EndpointReport, Finding
@@ -31,6 +31,7 @@ from mailtls.tui.present import (
     state_label,
     verdict_label,
 )
+from mailtls.tui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from mailtls.tui.app import MailtlsApp
@@ -63,7 +64,7 @@ class ChainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         er = self.endpoint_report
         endpoint = er.endpoint
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="chain-body"):
             head = Text()
             head.append(f"{service_label(er)}  {endpoint.host}")

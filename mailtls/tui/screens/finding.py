@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Footer, Static
 
 from mailtls.model import EndpointReport, Finding, Report, ResultClass
 from mailtls.tui.present import (
@@ -22,6 +22,7 @@ from mailtls.tui.present import (
     evidence_lines,
     service_label,
 )
+from mailtls.tui.widgets.title_bar import TitleBar
 from mailtls.tui.wizards import WIZARDS, wizards_for
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class FindingScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         f = self.finding
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="finding-body"):
             yield Static(
                 f"{SEVERITY_LABELS[f.severity]}: {f.title}", id="finding-title", markup=False

@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from mailtls.model import EndpointReport, Finding, Report
 from mailtls.tui.present import (
@@ -29,6 +29,7 @@ from mailtls.tui.present import (
     verdict_label,
 )
 from mailtls.tui.widgets.styles import severity_style, verdict_style
+from mailtls.tui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from mailtls.tui.app import MailtlsApp
@@ -67,7 +68,7 @@ class OverviewScreen(Screen[None]):
         return self.app
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         summary = Text()
         summary.append(self.sentences[0], style="bold")
         for sentence in self.sentences[1:4]:

@@ -14,11 +14,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from mailtls.model import Endpoint, EndpointReport, HostSource
 from mailtls.tui.present import service_label, state_label, verdict_class, verdict_label
 from mailtls.tui.widgets.styles import verdict_style
+from mailtls.tui.widgets.title_bar import TitleBar
 
 
 def endpoint_key(endpoint: Endpoint) -> str:
@@ -42,7 +43,7 @@ class ProgressScreen(Screen[None]):
         self.done: list[EndpointReport] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(
             f"Checking {' '.join(self.targets)} the way iPhone Mail would…", id="progress-title"
         )

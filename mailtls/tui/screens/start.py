@@ -16,10 +16,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from mailtls.errors import UsageError
 from mailtls.service import CheckOptions
+from mailtls.tui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from mailtls.tui.app import CheckRequest, MailtlsApp
@@ -95,7 +96,7 @@ class StartScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         options = self.request.options or CheckOptions()
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="start-form"):
             yield Static(
                 "What does the iPhone's Mail app connect to? Enter the mail server name, "
