@@ -39,6 +39,7 @@ BEHAVIOURS: dict[str, str] = {
     "close_in_handshake": "closes after reading the ClientHello",
     "garbage_handshake": "answers the ClientHello with plaintext garbage",
     "tls_alert": "answers the ClientHello with a fatal handshake_failure alert",
+    "truncated_certificate": "a TLS 1.2 ServerHello, then a Certificate whose DER is cut short",
     "injected_plaintext": "sends a plaintext line right after the STARTTLS go-ahead",
     "starttls_refused": "advertises STARTTLS but refuses it (454 / NO / -ERR)",
     "no_starttls": "does not advertise STARTTLS",
@@ -76,6 +77,27 @@ def _pem(cert: bytes) -> bytes:
     if cert.lstrip().startswith(b"-----BEGIN"):
         return cert.strip() + b"\n"
     return ssl.DER_cert_to_PEM_cert(cert).encode("ascii")
+
+
+def _handshake_record(message_type: int, body: bytes) -> bytes:
+    message = bytes([message_type]) + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x03" + len(message).to_bytes(2, "big") + message
+
+
+def _server_hello_and_certificate(cert_der: bytes) -> bytes:
+    """A hand-made TLS 1.2 ServerHello (ECDHE-ECDSA-AES128-GCM-SHA256, secure
+    renegotiation) and a Certificate message carrying ``cert_der`` as it is."""
+    hello = (
+        b"\x03\x03"
+        + bytes(range(32))  # server random (no downgrade sentinel)
+        + b"\x00"  # empty session id
+        + b"\xc0\x2b"
+        + b"\x00"
+        + b"\x00\x05\xff\x01\x00\x01\x00"  # extensions: renegotiation_info
+    )
+    entry = len(cert_der).to_bytes(3, "big") + cert_der
+    certificate = len(entry).to_bytes(3, "big") + entry
+    return _handshake_record(2, hello) + _handshake_record(11, certificate)
 
 
 class HostileServers:
@@ -155,6 +177,8 @@ class HostileServers:
                 await _Session(spec, context, reader, writer).run()
             except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError, OSError):
                 pass
+            except asyncio.CancelledError:
+                pass  # shutdown; ending normally keeps asyncio's stream callback quiet
             finally:
                 writer.transport.abort()
                 self._writers.discard(writer)
@@ -322,8 +346,23 @@ class _Session:
 
     # -- TLS ----------------------------------------------------------------------------
 
+    async def read_record(self) -> bytes:
+        header = await self.reader.readexactly(5)
+        return header + await self.reader.readexactly(int.from_bytes(header[3:5], "big"))
+
     async def tls_phase(self) -> None:
         b = self.behaviour
+        if b == "truncated_certificate":
+            await self.read_record()
+            leaf = self.spec.chain[0]
+            der = (
+                leaf
+                if not leaf.lstrip().startswith(b"-----")
+                else ssl.PEM_cert_to_DER_cert(leaf.decode())
+            )
+            await self.send(_server_hello_and_certificate(der[: len(der) // 2]))
+            await asyncio.sleep(2)
+            return
         if b in ("close_in_handshake", "garbage_handshake", "tls_alert"):
             await self.reader.read(5)  # the start of the ClientHello
             if b == "garbage_handshake":

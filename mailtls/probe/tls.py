@@ -219,6 +219,12 @@ class TlsHandshake:
                 f"server answered the ClientHello with {quote(self._first_bytes)}, which is not TLS"
                 " (is this port speaking TLS at all? a plaintext port needs STARTTLS)"
             )
+        if reason in ("ASN1_LIB", "CERT_LENGTH_MISMATCH", "NESTED_ASN1_ERROR") or (
+            not reason and "ASN1" in str(exc).upper()
+        ):
+            return HandshakeError(
+                "server sent a certificate that cannot be parsed (malformed or truncated DER)"
+            )
         if reason == "EXCESSIVE_MESSAGE_SIZE":
             return HandshakeError(
                 "server sent a certificate message over OpenSSL's 100 KiB limit"

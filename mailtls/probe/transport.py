@@ -107,7 +107,7 @@ class _Clock:
     def timeout_reason(self, phase_at: float, budget: float, what: str) -> str:
         if self.deadline_at <= phase_at:
             return f"overall deadline of {_seconds(self.deadline)} reached while waiting for {what}"
-        return f"no {what} within {_seconds(budget)}"
+        return f"timed out after {_seconds(budget)} waiting for {what}"
 
 
 async def _wait(awaitable: asyncio.Future[T], clock: _Clock, phase_at: float) -> T:
@@ -129,7 +129,7 @@ async def _connect(address: str, port: int, clock: _Clock, budget: float) -> soc
         raise ProbeFailure(
             Status.TIMEOUT,
             Phase.CONNECT,
-            clock.timeout_reason(phase_at, budget, "answer to the TCP connection")
+            clock.timeout_reason(phase_at, budget, "the TCP connection to be accepted")
             + " (a firewall may drop it, or the host is down)",
         ) from None
     except ConnectionRefusedError:
@@ -137,7 +137,7 @@ async def _connect(address: str, port: int, clock: _Clock, budget: float) -> soc
         raise ProbeFailure(
             Status.REFUSED,
             Phase.CONNECT,
-            f"connection refused: nothing listens on port {port} at {address}, or a firewall rejects it",
+            "connection refused: nothing listens on this port, or a firewall rejects the connection",
         ) from None
     except OSError as exc:
         sock.close()

@@ -207,3 +207,24 @@ def test_a_certificate_of_a_megabyte_is_bounded(servers: HostileServers, chain: 
     )
     assert result.status is Status.HANDSHAKE_FAILED, result.error
     assert "certificate message" in (result.error or "")
+
+
+def test_truncated_certificate_der_is_a_handshake_failure_with_reason(
+    servers: HostileServers, chain: Chain
+) -> None:
+    port = servers.start(Spec("pop3", "implicit", chain.certs, chain.key, "truncated_certificate"))
+    [result] = probe_sync([Endpoint("pop3s", "mail.example.test", port, "127.0.0.1")], OPTIONS)
+    assert result.status is Status.HANDSHAKE_FAILED, result.error
+    assert "malformed or truncated DER" in (result.error or "")
+
+
+def test_unknown_critical_extension_is_still_captured_byte_for_byte(
+    servers: HostileServers, chain: Chain
+) -> None:
+    odd = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.55555.2"), b"\x05\x00")
+    spec = pki.leaf_spec("mail.example.test", extra_extensions=[(odd, True)])
+    leaf = pki.cert_to_der(pki.issue(spec, chain.key, not_before=NOT_BEFORE, not_after=NOT_AFTER))
+    port = servers.start(Spec("smtp", "starttls", [leaf], chain.key))
+    [result] = probe_sync([Endpoint("smtp", "mail.example.test", port, "127.0.0.1")], OPTIONS)
+    assert result.status is Status.OK, result.error
+    assert result.chain == (leaf,)
