@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -226,3 +227,56 @@ def test_leaf_host(chain: LabChain) -> None:
     wrong = scenarios.build_scenario("wrong-host", now=scenarios.FIXTURE_DATE)
     assert leaf_host(wrong.chain_pem) == "server17.hoster.example"
     assert pem_chain_to_der(wrong.chain_pem) == wrong.chain_ders
+
+
+def test_printed_check_command_works_and_ctrl_c_stops(capsys: pytest.CaptureFixture[str]) -> None:
+    """The real CLI in a child process: paste its check command, then Ctrl-C it."""
+    import shlex
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mailtls",
+            "lab",
+            "--scenario",
+            "self-signed-ca",
+            "--scheme",
+            "imap",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert child.stdout is not None
+        banner = []
+        for line in child.stdout:
+            banner.append(line)
+            if "Press Ctrl-C to stop." in line:
+                break
+        commands = [line.strip() for line in banner if line.strip().startswith("mailtls check ")]
+        assert len(commands) == 2, banner
+        plain, with_root = (shlex.split(c) for c in commands)
+        assert plain[-2:] == ["--address", "127.0.0.1"] and with_root[-2] == "--ca-file"
+        assert main([*plain[1:], "--no-history", "--format", "json"]) == ExitCode.IPHONE_FAILS
+        (endpoint,) = json.loads(capsys.readouterr().out)["endpoints"]
+        assert endpoint["verdict"] == "needs_profile" and endpoint["tls_mode"] == "starttls"
+        assert main([*with_root[1:], "--no-history", "--format", "json"]) == ExitCode.OK
+        (endpoint,) = json.loads(capsys.readouterr().out)["endpoints"]
+        assert endpoint["verdict"] == "trusted"
+        ca_file = Path(with_root[-1])
+        assert ca_file.exists()
+        child.send_signal(signal.SIGINT)
+        _out, err = child.communicate(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 0, err
+    assert "stopped" in err and "Traceback" not in err
+    assert not ca_file.exists()
