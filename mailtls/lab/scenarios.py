@@ -88,6 +88,7 @@ EKU_SERVER_AUTH = "ios13_eku_serverauth"  # §1c
 MAX_825 = "validity_max_other"  # §1c
 MAX_398 = "validity_max_system"  # §1c
 CT = "ct_required_system"  # §1d
+DUPLICATE_EXTENSION = "duplicate_extension"  # §1b unknown_critical_extension row
 
 #: The issue-3 acceptance matrix for real Dovecot/Postfix: (scenario, anchor kind).
 #: The verdict each must yield is the scenario's ``expected_verdict[anchor kind]``:
@@ -121,6 +122,9 @@ class Scenario:
     #: None: any OpenSSL server loads it. 0: OpenSSL 3 refuses the chain or key at its default
     #: security level (SHA-1/MD5 signature, RSA < 2048); serve it with "DEFAULT:@SECLEVEL=0".
     openssl_seclevel: int | None = None
+    #: False: OpenSSL (so the lab, Dovecot and Postfix) refuses to load this chain at all
+    #: (e.g. duplicate extensions); it exists as files for ``mailtls inspect`` only.
+    openssl_loads: bool = True
     #: anchor kind -> ids of other findings that must appear (any severity): deployment and
     #: notice findings, named as mailtls.analysis names them (chain_order, expiry_soon, ...),
     #: and advisory rules such as ios_cts_ui_lists_ca_only.
@@ -165,6 +169,7 @@ class _Entry:
     demo: bool
     openssl_seclevel: int | None
     notices: dict[str, tuple[str, ...]]
+    openssl_loads: bool
 
 
 _REGISTRY: dict[str, _Entry] = {}
@@ -181,6 +186,7 @@ def _scenario(
     demo: bool = False,
     openssl_seclevel: int | None = None,
     notices: dict[str, tuple[str, ...]] | None = None,
+    openssl_loads: bool = True,
 ) -> Callable[[_Builder], _Builder]:
     def register(build: _Builder) -> _Builder:
         if name in _REGISTRY:
@@ -198,6 +204,7 @@ def _scenario(
             demo,
             openssl_seclevel,
             notices or {},
+            openssl_loads,
         )
         return build
 
@@ -341,6 +348,7 @@ def _leaf(*names: str, cn: str | None = None, **knobs: object) -> pki.CertSpec:
     rules={"NONE": (ANCHOR,), "SYS": (CT,)},
     absent={"SYS": (MAX_398, EKU_SERVER_AUTH, ANCHOR), "NONE": (MAX_825, EKU_SERVER_AUTH)},
     demo=True,
+    notices={"USR": ("profile_root_needs_full_trust",)},
 )
 def _good_private(kit: _Kit) -> _Made:
     """mkcert-style private chain: lab root (RSA-2048, CA:TRUE, CN) -> lab intermediate ->
@@ -1169,6 +1177,95 @@ def _duplicate_certificate(kit: _Kit) -> _Made:
     return _Made([*made.chain, made.chain[1]], made.key, made.root)
 
 
+# DER surgery for what cryptography's builder refuses to make (duplicate extensions).
+
+
+def _der_header(data: bytes, offset: int) -> tuple[int, int]:
+    """(header length, content length) of the TLV at ``offset`` (definite lengths only)."""
+    first = data[offset + 1]
+    if first < 0x80:
+        return 2, first
+    count = first & 0x7F
+    return 2 + count, int.from_bytes(data[offset + 2 : offset + 2 + count], "big")
+
+
+def _der_children(content: bytes) -> list[bytes]:
+    out, offset = [], 0
+    while offset < len(content):
+        header, length = _der_header(content, offset)
+        out.append(content[offset : offset + header + length])
+        offset += header + length
+    return out
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    n = len(content)
+    if n < 0x80:
+        return bytes([tag, n]) + content
+    octets = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(octets)]) + octets + content
+
+
+def _with_duplicated_extension(
+    cert: x509.Certificate, oid: ObjectIdentifier, issuer_key: pki.PrivateKey
+) -> x509.Certificate:
+    """``cert`` with its extension ``oid`` repeated at the end, re-signed (RSA, SHA-256)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    assert isinstance(issuer_key, rsa.RSAPrivateKey)
+    tbs = cert.tbs_certificate_bytes
+    header, length = _der_header(tbs, 0)
+    fields = _der_children(tbs[header : header + length])
+    wrapper = fields[-1]  # [3] EXPLICIT Extensions
+    assert wrapper[0] == 0xA3
+    inner = wrapper[_der_header(wrapper, 0)[0] :]
+    extensions = _der_children(inner[_der_header(inner, 0)[0] :])
+    wanted = oid.dotted_string
+    repeated = [e for e in extensions if _extension_oid(e) == wanted]
+    new_tbs = _der(
+        0x30,
+        b"".join(fields[:-1]) + _der(0xA3, _der(0x30, b"".join(extensions + repeated[:1]))),
+    )
+    signature = issuer_key.sign(new_tbs, padding.PKCS1v15(), hashes.SHA256())
+    algorithm = _der(0x30, bytes.fromhex("06092a864886f70d01010b") + b"\x05\x00")
+    return x509.load_der_x509_certificate(
+        _der(0x30, new_tbs + algorithm + _der(0x03, b"\x00" + signature))
+    )
+
+
+def _extension_oid(extension: bytes) -> str:
+    content = extension[_der_header(extension, 0)[0] :]
+    oid_tlv = _der_children(content)[0]
+    arcs, value, body = [], 0, oid_tlv[2:]
+    for byte in body:
+        value = value << 7 | byte & 0x7F
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    first = min(arcs[0] // 40, 2)
+    return ".".join(str(a) for a in [first, arcs[0] - 40 * first, *arcs[1:]])
+
+
+@_scenario(
+    "duplicate-extension",
+    "Leaf carries the subjectKeyIdentifier extension twice",
+    verdicts={"NONE": "prompt", "USR": "prompt"},
+    rules={"NONE": (ANCHOR, DUPLICATE_EXTENSION), "USR": (DUPLICATE_EXTENSION,)},
+    openssl_loads=False,
+)
+def _duplicate_extension(kit: _Kit) -> _Made:
+    """Private chain; the leaf's DER was edited to repeat its subjectKeyIdentifier extension
+    and re-signed by the intermediate (SHA-256): DuplicateExtension (R). OpenSSL refuses to
+    load such a certificate, so no OpenSSL server can send it: a file fixture for inspect."""
+    made = kit.private_chain()
+    intermediate_key = lab_key("intermediate")
+    leaf = _with_duplicated_extension(
+        made.chain[0], x509.oid.ExtensionOID.SUBJECT_KEY_IDENTIFIER, intermediate_key
+    )
+    return _Made([leaf, *made.chain[1:]], made.key, made.root)
+
+
 # --------------------------------------------------------------------------- public API
 
 SCENARIO_NAMES: tuple[str, ...] = tuple(_REGISTRY)
@@ -1204,6 +1301,7 @@ def build_scenario(name: str, *, now: datetime) -> Scenario:
         at=now,
         openssl_seclevel=entry.openssl_seclevel,
         expected_notices=dict(entry.notices),
+        openssl_loads=entry.openssl_loads,
     )
 
 
@@ -1284,6 +1382,7 @@ def provenance_markdown(scenarios: Sequence[Scenario]) -> str:
             f"- **{s.name}** — {s.description} Host `{s.host}`; sends: {_describe_chain(s.chain_pem)}."
             f" Expected: {_expectation_text(s)}."
             + (" Serve with OpenSSL @SECLEVEL=0." if s.openssl_seclevel == 0 else "")
+            + ("" if s.openssl_loads else " OpenSSL refuses to load it: files only.")
         )
     return "\n".join(lines) + "\n"
 

@@ -299,6 +299,13 @@ def test_openssl_seclevel_flag_is_what_a_real_server_needs(
 
     for s in catalogue.values():
         paths = write_scenario(s, tmp_path / s.name)
+        if not s.openssl_loads:
+            for ciphers in ("DEFAULT", "DEFAULT:@SECLEVEL=0"):
+                refusing = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                refusing.set_ciphers(ciphers)
+                with pytest.raises(ssl.SSLError):
+                    refusing.load_cert_chain(paths["chain"], paths["key"])
+            continue
         default = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         try:
             default.load_cert_chain(paths["chain"], paths["key"])
