@@ -1,0 +1,164 @@
+"""Before and after a fix, endpoint by endpoint.
+
+:func:`compare` pairs the endpoints of two reports by (scheme, host, port, address) and
+says for each what changed: ``fixed`` (now trusted), ``better``, ``worse``,
+``unchanged``, ``new certificate`` (same verdict, another leaf), ``unchecked`` (could not
+be checked afterwards), ``new`` or ``gone``. :func:`render_text` lays the rows out side by
+side for a terminal; the TUI shows the same rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+
+from mailtls.model import EndpointReport, Report, Verdict
+
+
+class Change(StrEnum):
+    FIXED = "fixed"
+    BETTER = "better"
+    WORSE = "worse"
+    UNCHANGED = "unchanged"
+    NEW_CERTIFICATE = "new certificate"
+    UNCHECKED = "unchecked"
+    NEW = "new"
+    GONE = "gone"
+
+
+#: Higher is better; an endpoint that could not be checked ranks below every verdict.
+VERDICT_RANK: dict[Verdict | None, int] = {
+    None: -1,
+    Verdict.FATAL: 0,
+    Verdict.PROMPT: 1,
+    Verdict.NEEDS_PROFILE: 2,
+    Verdict.TRUSTED: 3,
+}
+
+
+@dataclass(frozen=True)
+class RecheckRow:
+    url: str
+    address: str | None
+    verdict_before: Verdict | None
+    verdict_after: Verdict | None
+    status_before: str | None  # probe status ("ok", "timeout", ...); None: not in that report
+    status_after: str | None
+    leaf_sha256_before: str | None
+    leaf_sha256_after: str | None
+    change: Change
+
+    @property
+    def leaf_changed(self) -> bool:
+        return (
+            self.leaf_sha256_before is not None
+            and self.leaf_sha256_after is not None
+            and self.leaf_sha256_before != self.leaf_sha256_after
+        )
+
+
+def _key(report: EndpointReport) -> tuple[str, str, int, str]:
+    endpoint = report.endpoint
+    return (endpoint.scheme, endpoint.host, endpoint.port, endpoint.address or "")
+
+
+def _leaf_sha256(report: EndpointReport | None) -> str | None:
+    if report is None:
+        return None
+    if report.analysis is not None and report.analysis.chain:
+        return report.analysis.chain[0].sha256
+    if report.probe.chain:
+        return hashlib.sha256(report.probe.chain[0]).hexdigest()
+    return None
+
+
+def _change(before: EndpointReport | None, after: EndpointReport | None) -> Change:
+    if before is None:
+        return Change.NEW
+    if after is None:
+        return Change.GONE
+    if after.verdict is None:
+        return Change.UNCHECKED
+    if after.verdict is Verdict.TRUSTED and before.verdict is not Verdict.TRUSTED:
+        return Change.FIXED
+    old, new = VERDICT_RANK[before.verdict], VERDICT_RANK[after.verdict]
+    if new > old:
+        return Change.BETTER
+    if new < old:
+        return Change.WORSE
+    if _leaf_sha256(before) != _leaf_sha256(after):
+        return Change.NEW_CERTIFICATE
+    return Change.UNCHANGED
+
+
+def compare(before: Report, after: Report) -> list[RecheckRow]:
+    """One row per endpoint of either report (the after-report's order, then gone ones)."""
+    old = {_key(r): r for r in before.endpoints}
+    new = {_key(r): r for r in after.endpoints}
+    rows = []
+    for key in dict.fromkeys([*new, *old]):
+        b, a = old.get(key), new.get(key)
+        reference = a or b
+        assert reference is not None
+        rows.append(
+            RecheckRow(
+                url=reference.endpoint.url,
+                address=reference.endpoint.address,
+                verdict_before=b.verdict if b else None,
+                verdict_after=a.verdict if a else None,
+                status_before=b.probe.status.value if b else None,
+                status_after=a.probe.status.value if a else None,
+                leaf_sha256_before=_leaf_sha256(b),
+                leaf_sha256_after=_leaf_sha256(a),
+                change=_change(b, a),
+            )
+        )
+    return rows
+
+
+def summary(rows: list[RecheckRow]) -> str:
+    """One sentence: how many endpoints are fixed, better, worse, ..."""
+    counts = Counter(row.change for row in rows)
+    if not rows:
+        return "No endpoints to compare."
+    parts = [f"{counts[c]} {c.value}" for c in Change if counts[c]]
+    all_trusted = all(
+        row.verdict_after is Verdict.TRUSTED for row in rows if row.change is not Change.GONE
+    )
+    tail = " Every endpoint is trusted now." if all_trusted else ""
+    return f"{len(rows)} endpoint(s): {', '.join(parts)}.{tail}"
+
+
+def _cell(verdict: Verdict | None, status: str | None) -> str:
+    if status is None:
+        return "-"
+    if verdict is not None:
+        return verdict.value
+    return status
+
+
+def render_text(rows: list[RecheckRow]) -> str:
+    """A plain table: endpoint, address, before, after, change, leaf fingerprints."""
+    header = ("endpoint", "address", "before", "after", "change", "leaf before", "leaf after")
+    table = [header]
+    for row in rows:
+        table.append(
+            (
+                row.url,
+                row.address or "-",
+                _cell(row.verdict_before, row.status_before),
+                _cell(row.verdict_after, row.status_after),
+                row.change.value,
+                (row.leaf_sha256_before or "-")[:16],
+                (row.leaf_sha256_after or "-")[:16],
+            )
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in table
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n" + summary(rows) + "\n"
