@@ -24,7 +24,10 @@ def test_target_file_comments_blank_lines_and_bom(tmp_path: Path) -> None:
 
 
 def test_target_file_from_stdin() -> None:
-    assert read_target_file("-", io.StringIO("a.example\n# x\nb.example\n")) == ["a.example", "b.example"]
+    assert read_target_file("-", io.StringIO("a.example\n# x\nb.example\n")) == [
+        "a.example",
+        "b.example",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -69,12 +72,21 @@ def test_parse_at() -> None:
     ("argv", "message"),
     [
         (["check", "--no-history"], "no targets"),
-        (["check", "--no-history", "--address", "not-an-ip", "mail.example.com"], "--address 'not-an-ip'"),
+        (
+            ["check", "--no-history", "--address", "not-an-ip", "mail.example.com"],
+            "--address 'not-an-ip'",
+        ),
         (["check", "--no-history", "--timeout", "0", "mail.example.com"], "--timeout"),
         (["check", "--no-history", "--concurrency", "0", "mail.example.com"], "--concurrency"),
         (["check", "--no-history", "--at", "tomorrow", "mail.example.com"], "--at 'tomorrow'"),
-        (["check", "--no-history", "--nameserver", "dns.example", "mail.example.com"], "--nameserver"),
-        (["check", "--no-history", "--ca-file", "/nonexistent/root.pem", "mail.example.com"], "no such file"),
+        (
+            ["check", "--no-history", "--nameserver", "dns.example", "mail.example.com"],
+            "--nameserver",
+        ),
+        (
+            ["check", "--no-history", "--ca-file", "/nonexistent/root.pem", "mail.example.com"],
+            "no such file",
+        ),
         (["check", "--no-history", "--format", "xml", "mail.example.com"], "invalid choice"),
         (["check", "--no-history", "-f", "/nonexistent/list.txt"], "no such file"),
         (["check", "--no-history", "--shard", "9/4", "mail.example.com"], "--shard"),
@@ -94,7 +106,9 @@ def test_bad_input_is_one_line_and_exit_3(
 
 
 def test_only_bad_targets_exit_3_with_one_line_each(capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["check", "--no-history", "--format", "json", "imapx://mail.example.com", "bad host!"])
+    rc = main(
+        ["check", "--no-history", "--format", "json", "imapx://mail.example.com", "bad host!"]
+    )
     captured = capsys.readouterr()
     assert rc == 3
     errors = captured.err.strip().splitlines()
