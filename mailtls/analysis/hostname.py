@@ -54,7 +54,7 @@ def evaluate_hostname(ctx: Context) -> HostnameResult:
         return HostnameResult(True, None, evidence)
 
     reference = normalise_reference(host)
-    if not leaf.dns_names:
+    if not leaf.dns_names and not legacy_cn_fallback:
         evidence["why"] = [
             "the certificate has no subjectAltName DNS entries; since iOS 13 the subject CN is never used"
         ]

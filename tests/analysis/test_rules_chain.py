@@ -1,0 +1,153 @@
+"""Path building, anchoring and what the server sent (ios-trust-rules.md §1a; deployment findings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mailtls import pki
+from mailtls.analysis import analyze_chain, system_store, user_store
+from mailtls.model import AnchorKind, Category, Severity
+from tests.analysis.factory import AT, HOST, Keys, Lab, analyse, der, failing, fired
+
+
+def test_private_chain_with_root_installed_is_trusted(lab: Lab) -> None:
+    result = analyse(lab.chain(), "USR", pki.cert_to_der(lab.root()))
+    assert result.verdict == "trusted" and result.anchor_kind is AnchorKind.USR
+    assert [p.source for p in result.path][:2] == ["presented", "presented"]
+    assert result.path[-1].source == "test installed roots" and result.path[-1].index is None
+    assert not failing(result)
+    assert fired(result, "profile_root_needs_full_trust")[0].severity is Severity.INFO
+    assert result.user_sees.startswith("Nothing")
+
+
+def test_untrusted_root_fires_anchor_trusted(lab: Lab) -> None:
+    result = analyse(lab.chain(with_root=True))
+    finding = failing(result)["chain_anchor_required"]
+    assert finding.check_key == "AnchorTrusted" and finding.cert_index == 2
+    assert finding.result_class == "recoverable"
+
+
+def test_missing_root_of_private_chain_is_missing_intermediate_not_needs_profile(lab: Lab) -> None:
+    result = analyse(lab.chain())
+    assert result.verdict == "prompt"
+    assert failing(result)["chain_anchor_required"].check_key == "MissingIntermediate"
+    assert "chain_missing_intermediate" in failing(result)
+
+
+def test_missing_intermediate_with_root_known(lab: Lab) -> None:
+    result = analyse([pki.cert_to_der(lab.leaf())], "USR", pki.cert_to_der(lab.root()))
+    assert result.verdict == "prompt"
+    missing = failing(result)["chain_anchor_required"]
+    assert missing.check_key == "MissingIntermediate" and missing.cert_index == 0
+    assert missing.remedy == "full_chain"
+
+
+def test_fetched_intermediate_completes_the_path(lab: Lab) -> None:
+    system, user = system_store(None), None
+    result = analyze_chain(
+        [pki.cert_to_der(lab.leaf())],
+        HOST,
+        at=AT,
+        system=system,
+        user=user_store([]).with_certificates([pki.cert_to_der(lab.root())]),
+        fetched=[pki.cert_to_der(lab.inter())],
+    )
+    assert result.verdict == "trusted"
+    notes = fired(result, "chain_missing_intermediate")
+    assert (
+        notes and notes[0].severity is Severity.WARNING and result.path[1].source == "fetched (AIA)"
+    )
+
+
+def test_order_duplicates_and_unrelated_certificates(lab: Lab, keys: Keys) -> None:
+    leaf, inter, root = der(lab.leaf(), lab.inter(), lab.root())
+    stranger = pki.cert_to_der(lab.root("Unrelated Root", key=keys.other))
+    result = analyse([leaf, root, inter, inter, stranger], "USR", root)
+    assert result.verdict == "trusted"
+    assert fired(result, "chain_order")[0].evidence["presented_order"] == [0, 2, 1]
+    assert fired(result, "chain_duplicate_certificate")[0].evidence == {
+        "index": 3,
+        "copy_of": 2,
+        "anchor_kind": "USR",
+    }
+    unrelated = fired(result, "chain_unrelated_certificate")
+    assert [f.evidence["index"] for f in unrelated] == [4]
+    assert all(f.category is Category.DEPLOYMENT for f in unrelated)
+    assert fired(result, "chain_root_included")[0].severity is Severity.INFO
+
+
+def test_clean_chain_has_no_deployment_findings(lab: Lab) -> None:
+    result = analyse(lab.chain(), "USR", pki.cert_to_der(lab.root()))
+    assert not [f for f in result.findings if f.category is Category.DEPLOYMENT]
+
+
+def test_wrong_intermediate_with_same_name_is_reported(lab: Lab, keys: Keys) -> None:
+    """An old intermediate (same name, other key) is not used: signatures are checked."""
+    leaf = pki.cert_to_der(lab.leaf())
+    old_inter = pki.cert_to_der(lab.inter(key=keys.other))
+    result = analyse([leaf, old_inter], "USR", pki.cert_to_der(lab.root()))
+    assert failing(result)["chain_anchor_required"].check_key == "MissingIntermediate"
+    unrelated = fired(result, "chain_unrelated_certificate")[0]
+    assert unrelated.evidence["key_mismatch"] is True
+
+
+def test_leaf_not_first(lab: Lab) -> None:
+    leaf, inter = lab.chain()
+    result = analyse([inter, leaf], "USR", pki.cert_to_der(lab.root()))
+    assert "chain_leaf_not_first" in failing(result)
+    assert "chain_leaf_not_first" not in failing(
+        analyse([leaf, inter], "USR", pki.cert_to_der(lab.root()))
+    )
+
+
+def test_user_store_preferred_and_usr_leaf(lab: Lab) -> None:
+    leaf = pki.cert_to_der(lab.self_signed())
+    result = analyse([leaf], "USR-LEAF", leaf)
+    assert result.anchor_kind is AnchorKind.USR_LEAF and result.verdict == "trusted"
+
+
+def test_self_signed_non_ca_leaf_is_prompt_with_cts_explanation(lab: Lab) -> None:
+    result = analyse([pki.cert_to_der(lab.self_signed())])
+    assert result.verdict == "prompt"
+    cts = fired(result, "ios_cts_ui_lists_ca_only")
+    assert cts and "not a CA" in cts[0].summary
+    assert failing(result)["chain_anchor_required"].remedy == "reissue"
+
+
+def test_self_signed_ca_without_cn_is_prompt(lab: Lab, keys: Keys) -> None:
+    root = pki.cert_to_der(lab.root(cn=None))  # type: ignore[arg-type]
+    leaf = pki.cert_to_der(lab.leaf(issuer=lab.root(cn=None), issuer_key=keys.root))  # type: ignore[arg-type]
+    result = analyse([leaf, root])
+    assert result.verdict == "prompt"
+    assert "no subject CN" in fired(result, "ios_cts_ui_lists_ca_only")[0].summary
+
+
+def test_self_signed_ca_with_cn_is_needs_profile(lab: Lab) -> None:
+    root = lab.root()
+    result = analyse(der(lab.leaf(issuer=root, issuer_key=lab.keys.root), root))
+    assert result.verdict == "needs_profile"
+    assert not fired(result, "ios_cts_ui_lists_ca_only")
+    anchor = failing(result)["chain_anchor_required"]
+    assert anchor.remedy == "profile" and "Certificate Trust Settings" in anchor.fix
+    assert "install" in result.summary
+
+
+def test_needs_profile_only_when_installing_fixes_everything(lab: Lab) -> None:
+    root = lab.root()
+    expired = lab.leaf(issuer=root, issuer_key=lab.keys.root, lifetime=pki.days(10))
+    result = analyse(der(expired, root))
+    assert result.verdict == "prompt"  # installing the root would not fix the expiry
+
+
+def test_system_store_from_file_and_default_label(tmp_path: Path, lab: Lab) -> None:
+    roots = tmp_path / "apple-roots.pem"
+    roots.write_bytes(pki.cert_to_pem(lab.root()))
+    store = system_store(roots)
+    assert store.kind is AnchorKind.SYS and len(store) == 1 and str(roots) in store.label
+    result = analyze_chain(lab.chain(), HOST, at=AT, system=store)
+    assert result.verdict == "trusted" and result.anchor_kind is AnchorKind.SYS
+    default = system_store()
+    assert (
+        "certifi" in default.label and "stand-in for Apple" in default.label and len(default) > 50
+    )
+    assert system_store() is default  # cached
