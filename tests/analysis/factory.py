@@ -20,7 +20,7 @@ from mailtls import pki
 from mailtls.analysis import asn1
 from mailtls.analysis.engine import analyze_chain
 from mailtls.analysis.stores import TrustStore
-from mailtls.model import AnchorKind, Analysis, Finding, Severity
+from mailtls.model import Analysis, AnchorKind, Finding, Severity
 
 HOST = "mail.example.test"
 T0 = datetime(2025, 1, 1, tzinfo=UTC)  # notBefore of the default leaf

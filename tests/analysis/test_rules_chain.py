@@ -43,7 +43,7 @@ def test_missing_intermediate_with_root_known(lab: Lab) -> None:
 
 
 def test_fetched_intermediate_completes_the_path(lab: Lab) -> None:
-    system, user = system_store(None), None
+    system = system_store(None)
     result = analyze_chain(
         [pki.cert_to_der(lab.leaf())],
         HOST,
