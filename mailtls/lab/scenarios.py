@@ -10,8 +10,10 @@ an iPhone does with it for each kind of root (ios-trust-rules.md §1g):
 
 ``expected_verdict`` maps those keys to ``trusted`` / ``needs_profile`` / ``prompt`` /
 ``fatal``; ``expected_rules`` lists the trust rule ids (ios-trust-rules.md) that must fire
-and ``absent_rules`` the ones that must stay silent (the other direction of a boundary).
+and ``absent_rules`` the ones that must stay silent (the other direction of a boundary);
+``expected_notices`` names deployment/advisory findings that must appear (any severity).
 A key that is missing from ``expected_verdict`` is not asserted for that scenario.
+``openssl_seclevel`` / ``openssl_loads`` tell a server what OpenSSL needs to send it.
 
 Each scenario is one decorated builder whose docstring is its provenance line. Builders
 use the lab keys committed under ``mailtls/lab/keys/`` (public test keys!), fixed serial
@@ -1374,7 +1376,7 @@ def provenance_markdown(scenarios: Sequence[Scenario]) -> str:
         "server sends, in order), `key.pem` (the leaf key) and `root.pem` (the private root). "
         "Expected verdicts per root kind (ios-trust-rules.md §1g): NONE = default stores, "
         "USR = root.pem as `--ca-file`, SYS = root.pem as `--system-roots`; rule ids that "
-        "must fire, then those that must not.",
+        "must fire, then those that must not, then other findings that must appear (notices).",
         "",
     ]
     for s in scenarios:
