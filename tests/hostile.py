@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import ssl
 import tempfile
 import threading
@@ -100,6 +101,14 @@ def _server_hello_and_certificate(cert_der: bytes) -> bytes:
     return _handshake_record(2, hello) + _handshake_record(11, certificate)
 
 
+class _QuietSslEof(logging.Filter):
+    """asyncio logs "returning true from eof_received() has no effect when using ssl"
+    whenever a client ends a TLS stream; expected here, so not worth a line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "eof_received()" not in record.getMessage()
+
+
 class HostileServers:
     """A context manager owning the loop thread, the listeners and the temp files."""
 
@@ -118,6 +127,8 @@ class HostileServers:
         self._loop.run_forever()
 
     def __enter__(self) -> HostileServers:
+        self._quiet = _QuietSslEof()
+        logging.getLogger("asyncio").addFilter(self._quiet)
         self._thread.start()
         return self
 
@@ -127,6 +138,7 @@ class HostileServers:
         self._thread.join(10)
         self._loop.close()
         self._tmp.cleanup()
+        logging.getLogger("asyncio").removeFilter(self._quiet)
 
     async def _shutdown(self) -> None:
         for server in self._servers:

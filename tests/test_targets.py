@@ -151,3 +151,16 @@ def test_parse_target_raises_only_target_error(text: str) -> None:
         assert isinstance(target, Target)
         assert target.host.isascii() and target.host == target.host.lower()
         assert not target.host.endswith(".")
+
+
+def test_idn_without_the_idna_package_uses_the_standard_library(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "idna", None)  # "import idna" now fails
+    target = parse_target("imaps://bücher.example")
+    assert target.host == "xn--bcher-kva.example"
+    assert target.display_host == "bücher.example"
+    with pytest.raises(TargetError):
+        parse_target("a\u0000b.example")

@@ -305,3 +305,38 @@ def test_ip_literal_host_gets_no_sni_and_still_captures(
     [result] = probe_sync([Endpoint("imaps", "127.0.0.1", port)], FAST)  # address from the host
     assert result.status is Status.OK and result.chain == chain.certs
     assert result.endpoint.address == "127.0.0.1"
+
+
+def test_a_batch_of_200_endpoints_with_bounded_concurrency(
+    servers: HostileServers, chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mailtls.probe import transport
+
+    in_flight = 0
+    most = 0
+    real_attempt = transport.attempt
+
+    async def counting_attempt(*args: object, **kwargs: object) -> transport.Capture:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            return await real_attempt(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(transport, "attempt", counting_attempt)
+    good = servers.start(spec_for("imaps", chain))
+    refused = free_port()
+    endpoints = [endpoint("imaps", good if i % 10 else refused) for i in range(200)]
+    options = ProbeOptions(
+        timeouts=FAST.timeouts, deadline=FAST.deadline, check_versions=False, concurrency=16
+    )
+    done: list[ProbeResult] = []
+    results = probe_sync(endpoints, options, on_result=done.append)
+    assert len(results) == len(done) == 200
+    assert [r.status for r in results] == [
+        Status.OK if i % 10 else Status.REFUSED for i in range(200)
+    ]
+    assert all(r.chain == chain.certs for r in results if r.status is Status.OK)
+    assert most == 16
