@@ -43,6 +43,12 @@ TLS_VERSION_NAMES: dict[str, ssl.TLSVersion] = {
 #: aNULL would "succeed" against a Postfix that lost its certificate.
 CLIENT_CIPHERS = "ALL:!aNULL:!eNULL:@SECLEVEL=0"
 
+#: Where the rig's servers listen. Not 127.0.0.1: Dovecot treats a connection whose local
+#: and remote addresses are equal as secured, and then offers AUTH before STARTTLS and
+#: hides LOGINDISABLED. Clients connecting to 127.0.0.2 come from 127.0.0.1, as a remote
+#: iPhone would; Postfix listens on the same address so that one host has all 7 endpoints.
+RIG_ADDRESS = "127.0.0.2"
+
 #: Servers cannot bind Unix sockets under long paths (sun_path is 108 bytes).
 MAX_DIR_LENGTH = 70
 
@@ -116,7 +122,7 @@ _reserved_ports: set[int] = set()
 _ports_lock = threading.Lock()
 
 
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+def port_is_free(port: int, host: str = RIG_ADDRESS) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         # Like the servers: connections in TIME_WAIT do not block a new listener.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -127,7 +133,7 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
-def reserve_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+def reserve_ports(count: int, host: str = RIG_ADDRESS) -> list[int]:
     """``count`` ports free right now and not handed out before in this process.
 
     Chosen below the kernel's ephemeral range, so that outgoing connections of the tests
@@ -388,7 +394,7 @@ def handshake(
     scheme: str,
     port: int,
     *,
-    address: str = "127.0.0.1",
+    address: str = RIG_ADDRESS,
     server_name: str | None = "mail.example.test",
     tls_min: str | None = "TLSv1",
     tls_max: str | None = None,
@@ -414,12 +420,12 @@ def handshake(
 # --------------------------------------------------------------------------- instances
 
 
-@dataclass
+@dataclass(eq=False)
 class RealServer:
     """Base of DovecotInstance and PostfixInstance: one server, its directory and ports.
 
     Use as a context manager, or ``start()``/``stop()``. ``ports`` maps each scheme the
-    server offers to its port on 127.0.0.1.
+    server offers to its port on ``address`` (RIG_ADDRESS, a loopback address).
     """
 
     SCHEMES: ClassVar[tuple[str, ...]] = ()
@@ -434,7 +440,7 @@ class RealServer:
     tls_max: str | None = None
     name: str = ""
     ready_timeout: float = 15.0
-    address: str = "127.0.0.1"
+    address: str = RIG_ADDRESS
     ports: dict[str, int] = field(default_factory=dict)
     directory: Path | None = None
     start_seconds: float | None = None
@@ -553,8 +559,13 @@ class RealServer:
         )
 
     def start(self) -> RealServer:
-        self.launch()
-        self.wait_ready()
+        """Launch and wait until ready; on failure nothing is left running or on disk."""
+        try:
+            self.launch()
+            self.wait_ready()
+        except BaseException:
+            self.cleanup()
+            raise
         return self
 
     def stop(self) -> None:
@@ -602,6 +613,17 @@ def start_all(servers: Iterable[RealServer]) -> list[RealServer]:
     return servers
 
 
+def stop_all(servers: Iterable[RealServer]) -> None:
+    """Stop and clean up several servers: SIGKILL every master's group first, then reap."""
+    servers = list(servers)
+    for server in servers:
+        if server._process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server._process.pid, signal.SIGKILL)
+    for server in servers:
+        server.cleanup()
+
+
 @contextlib.contextmanager
 def running(*servers: RealServer) -> Iterator[tuple[RealServer, ...]]:
     """``with running(a, b) as (a, b):`` start side by side, clean up both."""
@@ -609,8 +631,7 @@ def running(*servers: RealServer) -> Iterator[tuple[RealServer, ...]]:
     try:
         yield servers
     finally:
-        for server in servers:
-            server.cleanup()
+        stop_all(servers)
 
 
 def timed(function: Callable[[], object]) -> float:

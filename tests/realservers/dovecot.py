@@ -1,4 +1,4 @@
-"""A real Dovecot (IMAP 143-style STARTTLS, IMAPS, POP3 STLS, POP3S) on 127.0.0.1 for tests.
+"""A real Dovecot (IMAP 143-style STARTTLS, IMAPS, POP3 STLS, POP3S) on loopback for tests.
 
 Everything lives in one throwaway directory: config, chain, key, sockets, state, log.
 Nothing of the system configuration is read or touched (``dovecot -F -c OUR.conf``).
@@ -81,7 +81,7 @@ MaxProtocol = {tls_max}
 """
 
 
-@dataclass
+@dataclass(eq=False)
 class DovecotInstance(RealServer):
     """``DovecotInstance(chain_pem, key_pem, weak_ok=True, tls_min=None, tls_max=None)``.
 
@@ -96,10 +96,6 @@ class DovecotInstance(RealServer):
     KIND: ClassVar[str] = "dovecot"
 
     plaintext_auth: bool = False
-    #: Not 127.0.0.1: Dovecot treats a connection whose local and remote address are equal
-    #: as secured and then offers AUTH before STARTTLS and hides LOGINDISABLED. Clients
-    #: connecting to 127.0.0.2 come from 127.0.0.1, like a remote iPhone would.
-    address: str = "127.0.0.2"
 
     @property
     def log_path(self) -> Path:

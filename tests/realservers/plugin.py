@@ -17,23 +17,30 @@ from __future__ import annotations
 import hashlib
 import os
 import statistics
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.realservers.common import RealServer, availability_problem, start_all
+from tests.realservers.common import RealServer, availability_problem, start_all, stop_all
 from tests.realservers.dovecot import DovecotInstance
 from tests.realservers.postfix import MASTER, PostfixInstance
 
 RIG_FIXTURES = frozenset({"rig"})
 
 
-class Rig:
-    """Starts real servers on demand, one per distinct configuration, all kept running."""
+#: At most this many servers run at once; the least recently used one is stopped first
+#: (tests asking for it again get a fresh one). Dovecot ~22 MB, Postfix ~75 MB RSS each.
+MAX_RUNNING = int(os.environ.get("MAILTLS_RIG_MAX_RUNNING", "16"))
 
-    def __init__(self) -> None:
-        self._instances: dict[tuple[Any, ...], RealServer] = {}
+
+class Rig:
+    """Starts real servers on demand, one per distinct configuration, kept running (LRU)."""
+
+    def __init__(self, max_running: int = MAX_RUNNING) -> None:
+        self._instances: OrderedDict[tuple[Any, ...], RealServer] = OrderedDict()
+        self.max_running = max(2, max_running)
         self.stopped: list[RealServer] = []
 
     @staticmethod
@@ -55,15 +62,24 @@ class Rig:
                 server = cls(chain_pem, key_pem, **options)
                 new.append(server)
                 self._instances[key] = server
+            self._instances.move_to_end(key)
             wanted.append(server)
         if new:
+            self._evict(keep=wanted)
             try:
                 start_all(new)
             except BaseException:
-                for server in new:
-                    self._instances = {k: v for k, v in self._instances.items() if v is not server}
+                for key in [k for k, v in self._instances.items() if v in new]:
+                    del self._instances[key]
                 raise
         return wanted
+
+    def _evict(self, keep: list[RealServer]) -> None:
+        surplus = len(self._instances) - self.max_running
+        old = [k for k, v in self._instances.items() if v not in keep][: max(0, surplus)]
+        victims = [self._instances.pop(key) for key in old]
+        stop_all(victims)
+        self.stopped.extend(victims)
 
     def dovecot(self, chain_pem: bytes, key_pem: bytes, **options: Any) -> DovecotInstance:
         (server,) = self._get([(DovecotInstance, chain_pem, key_pem, options)])
@@ -88,10 +104,13 @@ class Rig:
         assert isinstance(dovecot, DovecotInstance) and isinstance(postfix, PostfixInstance)
         return dovecot, postfix
 
+    @property
+    def running(self) -> list[RealServer]:
+        return list(self._instances.values())
+
     def close(self) -> None:
-        for server in self._instances.values():
-            server.cleanup()
-            self.stopped.append(server)
+        stop_all(self._instances.values())
+        self.stopped.extend(self._instances.values())
         self._instances.clear()
 
 

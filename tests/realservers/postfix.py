@@ -1,4 +1,4 @@
-"""A real Postfix (port-25-style smtpd, submission, submissions) on 127.0.0.1 for tests.
+"""A real Postfix (port-25-style smtpd, submission, submissions) on loopback for tests.
 
 Everything lives in one throwaway directory: ``conf/`` (main.cf, master.cf, chain, key,
 SASL config), ``queue/``, ``data/`` and the log. The master runs in the foreground
@@ -36,7 +36,9 @@ local_recipient_maps =
 relay_domains =
 relayhost =
 biff = no
-inet_interfaces = {address}
+# Listeners name their address in master.cf; 127.0.0.2 is no interface address, which
+# Postfix would refuse here.
+inet_interfaces = loopback-only
 inet_protocols = ipv4
 maillog_file = {dir}/postfix.log
 maillog_file_prefixes = {dir}
@@ -115,7 +117,7 @@ def _protocols(tls_min: str | None, tls_max: str | None) -> str:
     return ",".join(bounds) if bounds else ">=TLSv1.2"
 
 
-@dataclass
+@dataclass(eq=False)
 class PostfixInstance(RealServer):
     """``PostfixInstance(chain_pem, key_pem, weak_ok=True, tls_min=None, tls_max=None)``.
 
@@ -172,7 +174,6 @@ class PostfixInstance(RealServer):
             conf / "main.cf",
             _MAIN_CF.format(
                 dir=directory,
-                address=self.address,
                 hostname=self.hostname,
                 protocols=_protocols(tls_min, self.tls_max),
                 cipher_settings=ciphers,

@@ -196,3 +196,22 @@ def test_reserved_ports_are_distinct_and_free() -> None:
     assert len(set(ports)) == 20
     assert all(port_is_free(p) for p in ports)
     assert not set(ports) & set(reserve_ports(20))
+
+
+def test_rig_stops_the_least_recently_used_server_beyond_its_limit(
+    rig: Rig, good: Material
+) -> None:
+    small = Rig(max_running=2)
+    try:
+        first = small.dovecot(good.chain_pem, good.key_pem)
+        second = small.postfix(good.chain_pem, good.key_pem)
+        assert small.dovecot(good.chain_pem, good.key_pem) is first  # now the most recent
+        third = small.dovecot(good.chain_pem, good.key_pem, plaintext_auth=True)
+        assert small.running == [first, third]
+        assert not second.running and second.directory is None
+        again = small.postfix(good.chain_pem, good.key_pem)
+        assert again is not second and again.running
+        assert handshake("smtp", again.ports["smtp"]).leaf == again.leaf_der
+    finally:
+        small.close()
+    assert not any(server.running for server in (first, third, again))
