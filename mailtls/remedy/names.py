@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mailtls.errors import UsageError
-from mailtls.model import Report
+from mailtls.model import Report, Status
 
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -98,38 +98,40 @@ def parse_names(texts: Iterable[str]) -> tuple[HostName, ...]:
 
 
 def names_from_report(report: Report) -> tuple[str, ...]:
-    """Every host name a check looked at (endpoints first, then discovered hosts), in order.
+    """Every host name a check reached, in order: the names the users' devices use, so a
+    reissued certificate needs them all.
 
-    These are the names the users' devices use, so a reissued certificate needs them all.
+    Names that did not resolve (a guessed ``imap.`` that does not exist) are left out.
     """
     found: dict[str, None] = {}
     for endpoint_report in report.endpoints:
-        found.setdefault(endpoint_report.endpoint.host.lower().rstrip("."), None)
-    for source in report.hosts:
-        found.setdefault(source.host.lower().rstrip("."), None)
+        if endpoint_report.probe.status is not Status.DNS_ERROR:
+            found.setdefault(_clean(endpoint_report.endpoint.host), None)
     return tuple(found)
 
 
 def names_from_report_json(data: object, source: str = "report") -> tuple[str, ...]:
     """The same from the JSON of ``mailtls check --format json``."""
-    if not isinstance(data, dict):
-        raise UsageError(f"{source}: not a mailtls JSON report (expected an object)")
+    if not isinstance(data, dict) or not isinstance(data.get("endpoints"), list):
+        raise UsageError(f"{source}: not a 'mailtls check --format json' report (no endpoints)")
     found: dict[str, None] = {}
-    endpoints = data.get("endpoints")
-    if not isinstance(endpoints, list):
-        raise UsageError(f"{source}: not a mailtls JSON report (no 'endpoints' list)")
-    for item in endpoints:
-        host = _dig(item, "probe", "endpoint", "host")
+    for item in data["endpoints"]:
+        if not isinstance(item, dict) or item.get("status") == Status.DNS_ERROR.value:
+            continue
+        host = item.get("host")
+        if host is None:  # a serialised model.EndpointReport
+            host = _dig(item, "probe", "endpoint", "host")
+            if _dig(item, "probe", "status") == Status.DNS_ERROR.value:
+                continue
         if isinstance(host, str) and host:
-            found.setdefault(host.lower().rstrip("."), None)
-    hosts = data.get("hosts")
-    for item in hosts if isinstance(hosts, list) else []:
-        host = item.get("host") if isinstance(item, dict) else None
-        if isinstance(host, str) and host:
-            found.setdefault(host.lower().rstrip("."), None)
+            found.setdefault(_clean(host), None)
     if not found:
-        raise UsageError(f"{source}: the report lists no host names")
+        raise UsageError(f"{source}: the report lists no host name that was reached")
     return tuple(found)
+
+
+def _clean(host: str) -> str:
+    return host.lower().rstrip(".")
 
 
 def _dig(value: object, *keys: str) -> object:

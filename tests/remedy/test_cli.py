@@ -152,26 +152,26 @@ def test_ca_issue_with_names_from_a_report(
         json.dumps(
             {
                 "endpoints": [
+                    {"scheme": "imaps", "host": "imap.example.test", "port": 993, "status": "ok"},
                     {
-                        "probe": {
-                            "endpoint": {
-                                "scheme": "imaps",
-                                "host": "imap.example.test",
-                                "port": 993,
-                            }
-                        }
+                        "scheme": "submission",
+                        "host": "smtp.example.test",
+                        "port": 587,
+                        "status": "ok",
                     },
                     {
-                        "probe": {
-                            "endpoint": {
-                                "scheme": "submission",
-                                "host": "smtp.example.test",
-                                "port": 587,
-                            }
-                        }
+                        "scheme": "imaps",
+                        "host": "mail.example.test",
+                        "port": 993,
+                        "status": "timeout",
+                    },
+                    {
+                        "scheme": "imaps",
+                        "host": "pop.example.test",
+                        "port": 993,
+                        "status": "dns_error",
                     },
                 ],
-                "hosts": [{"host": "mail.example.test", "source": "MX"}],
             }
         )
     )

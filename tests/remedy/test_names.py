@@ -57,3 +57,22 @@ def test_no_names_is_an_error() -> None:
 def test_wildcard_sample_host_is_matched_by_it() -> None:
     assert parse_name("*.example.com").sample_host == "mailtls-check.example.com"
     assert parse_name("mail.example.com").sample_host == "mail.example.com"
+
+
+def test_names_from_a_json_report_skip_names_that_did_not_resolve() -> None:
+    from mailtls.remedy.names import names_from_report_json
+
+    flat = {
+        "endpoints": [
+            {"host": "Mail.Example.com.", "status": "ok"},
+            {"host": "imap.example.com", "status": "dns_error"},
+            {"host": "mail.example.com", "status": "timeout"},
+        ]
+    }
+    assert names_from_report_json(flat) == ("mail.example.com",)
+    nested = {"endpoints": [{"probe": {"endpoint": {"host": "smtp.example.com"}, "status": "ok"}}]}
+    assert names_from_report_json(nested) == ("smtp.example.com",)
+    with pytest.raises(UsageError, match="no endpoints"):
+        names_from_report_json({"targets": []}, "r.json")
+    with pytest.raises(UsageError, match="no host name that was reached"):
+        names_from_report_json({"endpoints": [{"host": "x.example", "status": "dns_error"}]})
