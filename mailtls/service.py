@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailtls.model import (
     IPHONE_SWEEP,
+    Analysis,
     Category,
     Endpoint,
     EndpointReport,
@@ -458,11 +459,16 @@ def _probe_options(factory: Callable[..., Any], options: CheckOptions, remaining
 
 
 class _Judge:
-    """Turns one ProbeResult into an EndpointReport; the stores are awaited once."""
+    """Turns one ProbeResult into an EndpointReport; the stores are awaited once.
+
+    The analysis depends only on (chain, host) within one check (same time, stores and iOS
+    version), so the seven endpoints of a host serving one chain are judged once.
+    """
 
     def __init__(self, check: _Check, stores: asyncio.Future[tuple[Any, Any]]) -> None:
         self.check = check
         self.stores = stores
+        self.cache: dict[tuple[tuple[bytes, ...], str], Analysis] = {}
 
     async def judge(self, result: ProbeResult) -> EndpointReport:
         from mailtls.analysis import analyze_chain, transport_findings
@@ -474,16 +480,20 @@ class _Judge:
             findings.append(_analysis_error(result, "transport findings", exc))
         if result.status is not Status.OK or not result.chain:
             return EndpointReport(result, None, tuple(findings))
+        key = (result.chain, result.endpoint.host)
         try:
-            system, user = await self.stores
-            analysis = analyze_chain(
-                list(result.chain),
-                result.endpoint.host,
-                at=self.check.at,
-                system=system,
-                user=user,
-                ios_version=self.check.options.ios_version,
-            )
+            analysis = self.cache.get(key)
+            if analysis is None:
+                system, user = await self.stores
+                analysis = analyze_chain(
+                    list(result.chain),
+                    result.endpoint.host,
+                    at=self.check.at,
+                    system=system,
+                    user=user,
+                    ios_version=self.check.options.ios_version,
+                )
+                self.cache[key] = analysis
         except Exception as exc:  # one broken rule never loses the report
             findings.append(_analysis_error(result, "the chain analysis", exc))
             return EndpointReport(result, None, tuple(findings))
