@@ -130,6 +130,31 @@ class Lab:
             spec, key or self.keys.leaf, not_before=not_before, not_after=not_before + lifetime
         )
 
+    def long_lived(self) -> tuple[x509.Certificate, x509.Certificate]:
+        """A root and intermediate valid 2010-2040, for leaves issued at any date."""
+        start, end = datetime(2010, 1, 1, tzinfo=UTC), datetime(2040, 1, 1, tzinfo=UTC)
+        root = pki.issue(
+            pki.ca_spec("Test Root CA"), self.keys.root, not_before=start, not_after=end
+        )
+        spec = pki.ca_spec("Test Intermediate CA")
+        inter = pki.issue(
+            spec,
+            self.keys.inter,
+            issuer_cert=root,
+            issuer_key=self.keys.root,
+            not_before=start,
+            not_after=end,
+        )
+        return root, inter
+
+    def dated(
+        self, not_before: datetime, lifetime: timedelta, **kw: Any
+    ) -> tuple[list[bytes], bytes]:
+        """(leaf + intermediate, root) for a leaf issued at ``not_before``."""
+        root, inter = self.long_lived()
+        leaf = self.leaf(issuer=inter, not_before=not_before, lifetime=lifetime, **kw)
+        return [pki.cert_to_der(leaf), pki.cert_to_der(inter)], pki.cert_to_der(root)
+
     def chain(
         self, leaf: x509.Certificate | None = None, *, with_root: bool = False
     ) -> list[bytes]:
