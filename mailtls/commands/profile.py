@@ -45,6 +45,12 @@ def register(subparsers: Any) -> None:
     account.add_argument("--user", metavar="NAME", help="user name (no password is stored)")
     account.add_argument("--email", metavar="ADDR", help="e-mail address of the account")
     account.add_argument("--description", metavar="TEXT", help="account name shown in Mail")
+    account.add_argument(
+        "--server-cert",
+        metavar="FULLCHAIN",
+        help="check first that this server chain is trusted for the account's host names "
+        "once the root is installed",
+    )
     parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
 
@@ -85,6 +91,26 @@ def run(args: argparse.Namespace) -> int:
             user_name=args.user,
             email_address=args.email,
             description=args.description,
+        )
+
+    if args.server_cert:
+        if account is None:
+            raise UsageError(
+                "--server-cert needs the account's host names (--account-imap/-pop3 and --account-smtp)"
+            )
+        from datetime import UTC, datetime
+
+        from mailtls.remedy.verify import require_trusted
+
+        require_trusted(
+            load_certificates(Path(args.server_cert)),
+            account.host_names,
+            Path(args.root),
+            at=datetime.now(UTC),
+        )
+        print(
+            f"mailtls: {args.server_cert} is trusted for {', '.join(account.host_names)} with this root",
+            file=sys.stderr,
         )
 
     cn = common_name(root_der) or ""

@@ -344,6 +344,7 @@ def build_profile_with_info(
         for payload in payloads:
             payload["PayloadOrganization"] = organization
     data = plistlib.dumps(profile, fmt=plistlib.FMT_XML, sort_keys=True)
+    _verify_round_trip(data, root_der, [p["PayloadType"] for p in payloads])
     info = ProfileInfo(
         identifier=profile_identifier,
         uuid=profile_uuid,
@@ -352,6 +353,18 @@ def build_profile_with_info(
         payload_types=tuple(p["PayloadType"] for p in payloads),
     )
     return data, info
+
+
+def _verify_round_trip(data: bytes, root_der: bytes, types: list[str]) -> None:
+    """Parse the profile back: never hand out one whose root is not the bytes given."""
+    parsed = plistlib.loads(data)
+    content = parsed.get("PayloadContent") if isinstance(parsed, dict) else None
+    if (
+        not isinstance(content, list)
+        or [p.get("PayloadType") for p in content] != types
+        or content[0].get("PayloadContent") != root_der
+    ):  # pragma: no cover - plistlib would have to be broken
+        raise ArtefactError("the profile did not read back as written; nothing was written")
 
 
 def _mail_payload(account: MailAccount, prefix: str, short: str) -> dict[str, Any]:

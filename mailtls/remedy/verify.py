@@ -74,6 +74,6 @@ def require_trusted(
         if analysis.verdict is not Verdict.TRUSTED:
             reasons = "; ".join(f"{f.rule_id}: {f.summary}" for f in analysis.findings) or "-"
             raise ArtefactError(
-                f"the issued certificate is not trusted for {host} under its own CA "
+                f"the server certificate is not trusted for {host} under the root "
                 f"(verdict {analysis.verdict.value}: {reasons}); nothing was written"
             )

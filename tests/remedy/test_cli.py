@@ -199,3 +199,24 @@ def test_ca_issue_with_names_from_a_report(
     ]
     assert files.file_mode(out_dir / "server.key") == 0o600
     assert "mailtls deploy --cert" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("engine")
+def test_profile_checks_the_server_certificate_for_the_account_hosts(
+    ca_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mailtls.remedy.ca import issue_server_cert
+
+    server = issue_server_cert(
+        ca_dir, ["mail.example.test"], out_directory=tmp_path / "s", key_type="ec"
+    )
+    base = ["profile", str(ca_dir / "ca.pem"), "--server-cert", str(server.fullchain)]
+    good = [*base, "-o", str(tmp_path / "good.mobileconfig"), "--account-imap", "mail.example.test",
+            "--account-smtp", "mail.example.test"]  # fmt: skip
+    assert main(good) == 0
+    assert "is trusted for mail.example.test" in capsys.readouterr().err
+    bad = [*base, "-o", str(tmp_path / "bad.mobileconfig"), "--account-imap", "mail.example.test",
+           "--account-smtp", "smtp.example.test"]  # fmt: skip
+    assert main(bad) == ExitCode.USAGE
+    assert "not trusted for smtp.example.test" in capsys.readouterr().err
+    assert not (tmp_path / "bad.mobileconfig").exists()
