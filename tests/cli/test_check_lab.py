@@ -5,6 +5,7 @@ The JSON output of a real run is validated against docs/schema/check-report.sche
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -13,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from mailtls.cli import main
+from mailtls.commands.check import check_and_print
 from mailtls.lab.scenarios import Scenario
 from mailtls.lab.servers import Lab, start_lab
 from tests.report.schema import endpoint_validator, validate
 from tests.report.test_nagios import STATUS_LINE
 from tests.report.test_prometheus import parse as parse_prometheus
-from tests.service.conftest import FIXTURE_NOW, scenario, url_targets
+from tests.service.conftest import FIXTURE_NOW, options, scenario, url_targets
 
 AT = FIXTURE_NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -232,3 +234,21 @@ def test_history_of_an_unknown_database_is_one_line(
     )
     assert rc == 3 and out == ""
     assert len(err.strip().splitlines()) == 1 and "nothing recorded yet" in err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(lab: Lab, good: Scenario) -> None:
+    targets = url_targets(lab, good.host)
+    opts = options(check_versions=False)
+    out, err = io.StringIO(), _Terminal()
+    check_and_print(targets, opts, "json", stdout=out, stderr=err)
+    assert "\r[" in err.getvalue() and "7/7 endpoints" in err.getvalue()
+    assert err.getvalue().endswith("\r")  # the bar is wiped before the report
+    assert "\r" not in out.getvalue()
+    quiet = io.StringIO()
+    check_and_print(targets, opts, "json", stdout=io.StringIO(), stderr=quiet)
+    assert quiet.getvalue() == ""
