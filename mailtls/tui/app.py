@@ -14,7 +14,7 @@ the worker is caught and shown in the screen with what to do: no traceback escap
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -256,6 +256,22 @@ class MailtlsApp(App[int]):
             self.action_new_check()
             return
         self.start_check(self.request)
+
+    def recheck_with_root(self, root: Path | None) -> None:
+        """Re-check after a fix; with ``root``, as a phone that trusts it (``--ca-file``)."""
+        if self.checking:
+            self.notify("A check is already running.", severity="warning")
+            return
+        if not self.request.targets:
+            self.action_new_check()
+            return
+        request = self.request
+        if root is not None:
+            options = request.options or CheckOptions()
+            if root not in options.ca_files:
+                options = replace(options, ca_files=(*options.ca_files, root))
+            request = CheckRequest(request.targets, options)
+        self.start_check(request)
 
     def action_new_check(self) -> None:
         from mailtls.tui.screens.start import StartScreen

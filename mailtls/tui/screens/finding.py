@@ -96,7 +96,7 @@ class FindingScreen(Screen[None]):
                     for position, wizard_id in enumerate(self.wizard_ids):
                         key = " (w)" if position == 0 else ""
                         yield Button(
-                            WIZARDS[wizard_id].TITLE + key,
+                            WIZARDS[wizard_id].SHORT + key,
                             id=f"wizard-{wizard_id}",
                             variant="primary" if position == 0 else "default",
                         )

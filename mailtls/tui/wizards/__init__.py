@@ -18,18 +18,28 @@ if TYPE_CHECKING:
 
 #: Finding.remedy -> wizard ids, best first.
 REMEDY_WIZARDS: dict[str, tuple[str, ...]] = {
-    "profile": ("profile",),
+    "profile": ("profile", "stale_exception"),
     "stale_exception": ("stale_exception",),
-    "reissue": ("reissue", "public_ca"),
-    "public_ca": ("public_ca", "reissue"),
-    "full_chain": ("deploy",),
-    "upgrade_tls": ("deploy",),
+    "reissue": ("reissue", "public_ca", "stale_exception"),
+    "public_ca": ("public_ca", "reissue", "stale_exception"),
+    "full_chain": ("full_chain",),
+    "upgrade_tls": ("upgrade_tls",),
 }
 
 
 def _registry() -> dict[str, type[WizardScreen]]:
-    registry: dict[str, type[WizardScreen]] = {}
-    return registry
+    from mailtls.tui.wizards.guides import FullChainWizard, StaleExceptionWizard, UpgradeTlsWizard
+    from mailtls.tui.wizards.profile import ProfileWizard
+    from mailtls.tui.wizards.reissue import CsrWizard, ReissueWizard
+
+    return {
+        "profile": ProfileWizard,
+        "stale_exception": StaleExceptionWizard,
+        "reissue": ReissueWizard,
+        "public_ca": CsrWizard,
+        "full_chain": FullChainWizard,
+        "upgrade_tls": UpgradeTlsWizard,
+    }
 
 
 WIZARDS: dict[str, type[WizardScreen]] = _registry()
