@@ -72,11 +72,11 @@ PLACEHOLDER_DEFAULTS: dict[str, str] = {
     "root": "ROOT.pem",
     "root_name": "your company's root",
     "profile": "company-root.mobileconfig",
-    "ca_dir": "ca",
-    "out": "server",
-    "cert": "server/fullchain.pem",
-    "key": "server/server.key",
-    "csr": "server/server.csr",
+    "ca_dir": "mailtls-ca",
+    "out": "mailtls-server",
+    "cert": "mailtls-server/fullchain.pem",
+    "key": "mailtls-server/server.key",
+    "csr": "mailtls-server/server.csr",
 }
 
 RULES = "ios-trust-rules.md"

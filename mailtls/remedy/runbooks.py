@@ -122,6 +122,20 @@ RUNBOOKS: tuple[Runbook, ...] = (
                         actor=Actor.IPHONE,
                         citation="ios-trust-rules.md ios13_san_only, hostname_match",
                     ),
+                    Step(
+                        "Check the phone's date and time (Settings > General > Date & Time > "
+                        "Set Automatically). A clock far off makes a good certificate look "
+                        "expired or not yet valid.",
+                        Basis.SOURCE,
+                        actor=Actor.IPHONE,
+                        citation="ios-trust-rules.md temporal_validity",
+                    ),
+                    Step(
+                        "If the phone is on the company Wi-Fi, the name may lead to another "
+                        "server there than from outside. Check the address the phone uses.",
+                        Basis.INFERRED,
+                        command="mailtls check {host} --address IP",
+                    ),
                 ),
                 ("warning-after-renewal",),
             ),
