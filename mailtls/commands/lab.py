@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailtls.errors import InputFileError, UsageError
+from mailtls.errors import InputFileError, LabError, UsageError
 
 if TYPE_CHECKING:
     from mailtls.lab.servers import Lab, LabEvent
@@ -299,6 +299,12 @@ def run(args: argparse.Namespace) -> int:
 
         now = parse_at(args.at) if args.at else datetime.now(UTC)
         scenario = build_scenario(args.scenario, now=now)
+        if not getattr(scenario, "openssl_loads", True):
+            raise LabError(
+                f"scenario {scenario.name} cannot be served: OpenSSL (so the lab, Dovecot and "
+                "Postfix alike) refuses to load its chain; it exists for mailtls inspect "
+                f"(fixtures/{scenario.name}/chain.pem in a source checkout)"
+            )
         chain_pem, key_pem, root_pem = scenario.chain_pem, scenario.key_pem, scenario.root_pem
         host = args.host or scenario.host
         title = f"scenario {scenario.name}: {scenario.title}"
@@ -365,6 +371,7 @@ def _print_banner(
     if description:
         lines += textwrap.wrap(description, width=88, initial_indent="  ", subsequent_indent="  ")
     lines += ["", f"Serving {host} on {where} ({scope}):"]
+    lines += [f"  Note: {note}" for note in lab.notes]
     lines += [f"  {url}" for url in lab.urls(host)]
     lines += [
         "",

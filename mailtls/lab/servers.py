@@ -173,17 +173,49 @@ def _write_private(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def tls13_blocker(leaf_der: bytes) -> str | None:
+    """Why this leaf cannot do TLS 1.3 at all, or None.
+
+    TLS 1.3 signs with RSA-PSS only, and PSS with SHA-256 needs a modulus of at least
+    528 bits (RFC 8017 9.1.1: emLen >= hLen + sLen + 2 = 66 bytes); OpenSSL then fails
+    every TLS 1.3 handshake. The lab serves such keys over TLS 1.2 instead.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    try:
+        public_key = x509.load_der_x509_certificate(leaf_der).public_key()
+    except (ValueError, TypeError):  # cryptography is stricter than OpenSSL; not our call
+        return None
+    if isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size < 528:
+        return (
+            f"TLS 1.3 is off: the leaf's RSA-{public_key.key_size} key is too small for the "
+            "RSA-PSS signatures TLS 1.3 requires (served over TLS 1.2 and below)"
+        )
+    return None
+
+
 def build_server_context(config: LabConfig) -> ssl.SSLContext:
     """An SSL context that serves exactly ``config.chain_pem`` with its key, weak or not."""
-    if not pem_chain_to_der(config.chain_pem):
+    return _build_server_context(config)[0]
+
+
+def _build_server_context(config: LabConfig) -> tuple[ssl.SSLContext, tuple[str, ...]]:
+    ders = pem_chain_to_der(config.chain_pem)
+    if not ders:
         raise LabError("chain: no PEM certificate found (expected -----BEGIN CERTIFICATE-----)")
     if b"PRIVATE KEY-----" not in config.key_pem:
         raise LabError("key: no PEM private key found (expected -----BEGIN ... PRIVATE KEY-----)")
+    notes: list[str] = []
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     # The security level must drop *before* the chain is loaded: at Debian's default
     # level OpenSSL refuses to load RSA-1024 or SHA-1-signed certificates at all.
     context.set_ciphers(WEAK_CIPHERS)
     maximum = normalize_tls_version(config.max_tls) if config.max_tls else "TLSv1.3"
+    blocker = None if config.max_tls else tls13_blocker(ders[0])
+    if blocker:
+        maximum = "TLSv1.2"
+        notes.append(blocker)
     if config.min_tls:
         minimum = normalize_tls_version(config.min_tls)
     else:
@@ -221,8 +253,14 @@ def build_server_context(config: LabConfig) -> ssl.SSLContext:
                     "key: the private key does not belong to the first certificate of the chain "
                     "(the leaf must come first)"
                 ) from exc
+            if exc.reason == "INVALID_CERTIFICATE":
+                raise LabError(
+                    "OpenSSL refuses to load a certificate of this chain (INVALID_CERTIFICATE, "
+                    "e.g. a duplicate extension): no OpenSSL-based server can send it; check "
+                    "the file with mailtls inspect instead"
+                ) from exc
             raise LabError(f"cannot load chain and key: {exc.reason or exc}") from exc
-    return context
+    return context, tuple(notes)
 
 
 # --------------------------------------------------------------------------- lab
@@ -252,6 +290,8 @@ class Lab:
         self.chain: tuple[bytes, ...] = pem_chain_to_der(config.chain_pem)
         self.endpoints: dict[str, int] = {}
         self.host = ""
+        #: Sentences about how this chain is served (e.g. TLS 1.3 off for a tiny RSA key).
+        self.notes: tuple[str, ...] = ()
         self._schemes = tuple(
             dict.fromkeys(service_for_scheme_checked(s).scheme for s in config.schemes)
         )
@@ -305,7 +345,7 @@ class Lab:
         if self._acceptor is not None:
             return self
         self._started_at = time.monotonic()
-        self._context = build_server_context(self.config)
+        self._context, self.notes = _build_server_context(self.config)
         self._context.sni_callback = self._remember_sni
         family, self.host = resolve_bind(self.config.bind)
         try:
