@@ -140,12 +140,17 @@ _add(
                 citation="support.apple.com/102390 [HT204477]; mkcert README 'Mobile devices'",
             ),
             Step(
-                "Open Settings > Profile Downloaded > Install, enter the device passcode, and "
-                "confirm Install. An unsigned profile is shown as 'Not Verified'; that is expected "
-                "for a profile made by mailtls.",
+                "Within 8 minutes, open Settings > Profile Downloaded (also listed under Settings "
+                "> General > VPN & Device Management) > Install, enter the device passcode, and "
+                "confirm Install. A downloaded profile that is not installed in time is deleted, "
+                "and only the last one downloaded waits. An unsigned profile is shown as 'Not "
+                "Verified'; that is expected for a profile made by mailtls.",
                 Basis.DOCUMENTED,
                 actor=Actor.IPHONE,
-                citation="support.apple.com/102390 [HT204477]",
+                citation=(
+                    "support.apple.com/102390 [HT204477]; Apple iPhone User Guide 'Install or "
+                    "remove configuration profiles' (8-minute limit, read via a quoted copy)"
+                ),
             ),
             Step(
                 "Open Settings > General > About > Certificate Trust Settings and switch on full "
