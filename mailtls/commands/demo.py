@@ -132,7 +132,7 @@ class DemoCase:
 
     @property
     def look_at(self) -> str:
-        return LOOK_AT.get(self.scenario.name, self.scenario.title)
+        return LOOK_AT.get(self.scenario.name) or self.scenario.description
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,17 @@ def plan(names: list[str], now: datetime, *, sweep: bool = False) -> list[DemoCa
     cases = []
     for index, name in enumerate(chosen):
         scenario = build_scenario(name, now=now)  # UsageError names an unknown scenario
-        installed = name in ROOT_INSTALLED and scenario.root_pem is not None
+        if not getattr(scenario, "openssl_loads", True):
+            raise UsageError(
+                f"scenario {name} cannot be served (OpenSSL refuses to load its chain); "
+                "it exists for mailtls inspect"
+            )
+        # A scenario that only states what happens with its root installed (e.g. an
+        # expired root) is shown that way; the demo set's good-private shows the fix.
+        wants_root = name in ROOT_INSTALLED or (
+            "NONE" not in scenario.expected_verdict and "USR" in scenario.expected_verdict
+        )
+        installed = wants_root and scenario.root_pem is not None
         schemes = IPHONE_SWEEP if sweep else (DEMO_SCHEMES[index % len(DEMO_SCHEMES)],)
         cases.append(DemoCase(scenario, installed, tuple(schemes)))
     return cases

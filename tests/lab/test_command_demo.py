@@ -183,3 +183,50 @@ def test_intro_and_sections_explain_each_scenario() -> None:
     section = "\n".join(demo.section(2, results[1]))
     assert "Root installed on the iPhone: yes" in section and "Expected verdict: trusted" in section
     assert "Look at: what 'fixed' looks like." in section
+
+
+def test_plan_installs_the_root_for_scenarios_that_only_make_sense_with_it() -> None:
+    (case,) = demo.plan(["expired-root"], NOW)
+    assert case.root_installed and case.anchor_kind == "USR"
+    assert case.expected_verdict == case.scenario.expected_verdict["USR"]
+    assert case.look_at == case.scenario.description  # no hand-written note: the provenance
+
+
+def test_unservable_scenario_is_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    name = next(
+        n
+        for n in scenarios.SCENARIO_NAMES
+        if not scenarios.build_scenario(n, now=NOW).openssl_loads
+    )
+    assert main(["demo", "--scenario", name]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert f"scenario {name} cannot be served" in err and len(err.strip().splitlines()) == 1
+
+
+@needs_engine
+def test_demo_of_several_catalogue_scenarios_matches_their_expectations(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    names = ["expired", "expired-root", "self-signed-leaf", "rsa512-leaf", "cn-only"]
+    code = main(["demo", "--format", "json", *(f"--scenario={n}" for n in names)])
+    data = json.loads(capsys.readouterr().out)
+    assert [d["scenario"] for d in data["demo"]] == names
+    assert data["self_check"]["problems"] == [] and code == ExitCode.OK
+
+
+@needs_engine
+def test_demo_of_every_servable_scenario_matches_the_catalogue(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The whole catalogue through lab, probe, analysis and service (one lab each)."""
+    names = [
+        n for n in scenarios.SCENARIO_NAMES if scenarios.build_scenario(n, now=NOW).openssl_loads
+    ]
+    started = time.monotonic()
+    code = main(["demo", "--format", "json", *(f"--scenario={n}" for n in names)])
+    elapsed = time.monotonic() - started
+    data = json.loads(capsys.readouterr().out)
+    assert data["self_check"]["problems"] == []
+    assert code == ExitCode.OK
+    assert len(data["demo"]) == len(names)
+    assert elapsed < 30
