@@ -78,7 +78,7 @@ def test_profile_guide_has_the_iphone_path_in_order() -> None:
         text.index(marker)
         for marker in (
             "AirDrop",
-            "Profile Downloaded > Install",
+            "Settings > Profile Downloaded",
             "Certificate Trust Settings",
             "--ca-file",
         )
