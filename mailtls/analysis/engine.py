@@ -172,7 +172,7 @@ def _finding(rule_meta: Rule, ctx: Context, hit: Hit) -> Finding:
         user_sees=rule_meta.user_sees
         if result_class is not None or severity is not Severity.INFO
         else "Nothing.",
-        fix=rule_meta.fix,
+        fix=hit.fix or rule_meta.fix,
         citation=rule_meta.citation,
         remedy=hit.remedy if hit.remedy is not None else rule_meta.remedy,
     )

@@ -129,6 +129,7 @@ class Hit:
     severity: Severity | None = None
     result_class: ResultClass | None = None
     remedy: str | None = None
+    fix: str | None = None  # when the fix depends on what was found
     clear_result_class: bool = False  # an informational hit of a trust rule
 
 

@@ -133,6 +133,14 @@ def chain_anchor_required(ctx: Context) -> Iterator[Hit]:
             },
             check_key="AnchorTrusted",
             remedy="profile" if installable else "reissue",
+            fix=(
+                f"Install '{cert.info.subject_cn}' on the iPhone as a profile and enable full trust "
+                "(Settings > General > About > Certificate Trust Settings), or deploy it by MDM; "
+                "or use a certificate from a public CA."
+                if installable
+                else "Issue the server certificate from a private CA (CA:TRUE, with a CN) and install that CA "
+                "on the iPhone, or use a certificate from a public CA."
+            ),
         )
     elif ctx.path.ending is Ending.MISSING_ISSUER:
         yield Hit(
@@ -145,6 +153,10 @@ def chain_anchor_required(ctx: Context) -> Iterator[Hit]:
             },
             check_key="MissingIntermediate",
             remedy="full_chain",
+            fix=(
+                "Configure the server to send the full chain (its certificate followed by the "
+                "intermediate(s)); for a private CA, also install its root on the iPhone."
+            ),
         )
 
 
