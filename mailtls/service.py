@@ -3,12 +3,19 @@
 ``check(targets, options)`` parses every target (a bad one becomes a line in
 ``Report.errors`` and never loses the others), finds host names for e-mail addresses and
 mail domains (SRV, MX, common names), resolves every A/AAAA address (or uses
-``--address``), probes every address x every scheme concurrently within one overall
-deadline, judges each captured chain the way iOS does (trust stores loaded once, in a
-thread, while the probes run), adds transport findings, and then the findings that need
-more than one endpoint: CONSISTENCY (one host serving different leaves), DISCOVERY (does
-the certificate served at each discovered name cover it) and history (the leaf changed
-since the last check).
+``--address``), probes every address x every scheme concurrently, judges each captured
+chain the way iOS does (trust stores loaded once, in a thread, while the probes run; each
+distinct (chain, host) judged once), adds transport findings, and then the findings that
+need more than one endpoint: CONSISTENCY (one host serving different leaves), DISCOVERY
+(does the certificate served at each discovered name cover it) and history (the leaf
+changed since the last check).
+
+Time: ``timeout`` bounds discovery, and then each host's address lookup plus the probes
+of its endpoints together (a probe gets what the lookup left, at least 0.5 s), counted
+from when that host's turn comes. One host's sweep therefore ends within ``timeout``;
+a batch larger than ``concurrency`` runs in waves, each endpoint within the same bound.
+Every host runs in its own pipeline (resolve, probe, judge), with at most
+``concurrency`` lookups and ``concurrency`` probes in flight.
 
 Discovery rules (the issue leaves bare domains open; this is the decision):
 
@@ -54,7 +61,7 @@ from mailtls.model import (
 )
 
 if TYPE_CHECKING:
-    from mailtls.history import History, PreviousCheck
+    from mailtls.history import History
 
 #: Rule ids of the cross-endpoint findings this module makes.
 RULE_CONSISTENCY = "consistency_leaf_differs"
@@ -75,7 +82,7 @@ class CheckOptions:
 
     address: tuple[str, ...] = ()  # probe these addresses instead of DNS answers
     nameserver: str | None = None  # "IP[:PORT]"; None = the system resolver
-    timeout: float = 10.0  # overall deadline for the whole check, seconds
+    timeout: float = 10.0  # seconds for one host's lookup + probes (see module docstring)
     ehlo_name: str = "mailtls.invalid"
     ca_files: tuple[Path, ...] = ()  # roots installed on the iPhone with full trust (USR)
     system_roots: Path | None = None  # replaces the bundled public root store
@@ -164,28 +171,18 @@ class _Check:
         self.problems: list[Finding] = []  # discovery that found nothing or failed
         self.plans: dict[str, _HostPlan] = {}
         self.done: list[EndpointReport] = []
-        self.previous: dict[tuple[str, str], PreviousCheck] = {}
         self.history: History | None = None
         self.store_labels: dict[str, str] = {}
-        self.deadline = 0.0
-
-    def remaining(self) -> float:
-        return max(0.0, self.deadline - time.monotonic())
 
     async def run(self) -> Report:
-        self.deadline = time.monotonic() + max(0.1, self.options.timeout)
         stores = asyncio.ensure_future(asyncio.to_thread(self._load_stores))
         try:
             if self.options.ca_files or self.options.system_roots:
                 await stores  # a bad root file is bad input: say so before probing
             await self._plan()
             self.observer.on_hosts(tuple(self.hosts))
-            endpoints, unresolved = await self._endpoints()
-            self._open_history(endpoints + [r.endpoint for r in unresolved])
-            judge = _Judge(self, stores)
-            for result in unresolved:
-                self._finish(await judge.judge(result))
-            await self._probe(endpoints, judge)
+            self._open_history()
+            await self._probe_all(_Judge(self, stores))
             self.done.sort(key=lambda r: _endpoint_order(r.endpoint))
             findings = (
                 tuple(self.problems)
@@ -274,7 +271,7 @@ class _Check:
             try:
                 return list(
                     await asyncio.wait_for(
-                        discover(domain, nameserver, self._dns_timeout()), self.remaining()
+                        discover(domain, nameserver, self._dns_timeout()), self.options.timeout
                     )
                 )
             except TimeoutError:
@@ -304,28 +301,8 @@ class _Check:
                 self._add_source(source)
 
     def _dns_timeout(self) -> float:
-        """Each DNS query may take what is left of the deadline, at most 5 s."""
-        return max(0.1, min(5.0, self.remaining()))
-
-    async def _endpoints(self) -> tuple[list[Endpoint], list[ProbeResult]]:
-        """Every (scheme, host, port) x every address; unresolvable hosts as DNS results."""
-        endpoints: list[Endpoint] = []
-        unresolved: list[ProbeResult] = []
-        plans = list(self.plans.values())
-        answers = await asyncio.gather(*(self._addresses(p) for p in plans))
-        for plan, answer in zip(plans, answers, strict=True):
-            if isinstance(answer, str) and plan.domain_only_if_resolves:
-                self.problems.append(domain_without_address_finding(plan.host, answer))
-                continue
-            for scheme, port in plan.services:
-                endpoint = Endpoint(scheme, plan.host, port)
-                if isinstance(answer, str):
-                    unresolved.append(
-                        ProbeResult(endpoint, Status.DNS_ERROR, phase=Phase.DNS, error=answer)
-                    )
-                    continue
-                endpoints.extend(endpoint.with_address(a) for a in answer)
-        return sorted(set(endpoints), key=_endpoint_order), unresolved
+        """Each DNS query may take at most 5 s, and never more than --timeout."""
+        return max(0.1, min(5.0, self.options.timeout))
 
     async def _addresses(self, plan: _HostPlan) -> list[str] | str:
         """The addresses to probe for a host, or a one-line DNS error."""
@@ -338,7 +315,7 @@ class _Check:
         try:
             found = await asyncio.wait_for(
                 resolve_addresses(plan.host, self.options.nameserver, self._dns_timeout()),
-                self.remaining(),
+                self.options.timeout,
             )
         except TimeoutError:
             return f"{plan.host}: DNS lookup ran out of time"
@@ -350,42 +327,78 @@ class _Check:
 
     # ----------------------------------------------------------------- probing
 
-    async def _probe(self, endpoints: list[Endpoint], judge: _Judge) -> None:
-        if not endpoints:
-            return
-        from mailtls.probe import ProbeOptions, probe_all
+    async def _probe_all(self, judge: _Judge) -> None:
+        """Every host in its own pipeline: resolve, then probe its endpoints, then judge.
 
-        for endpoint in endpoints:
-            self.observer.on_endpoint_started(endpoint)
-        queue: asyncio.Queue[ProbeResult | None] = asyncio.Queue()
+        Hosts are resolved and endpoints probed at most ``concurrency`` at a time (one
+        semaphore each), so a large batch starts probing while later names still resolve,
+        and sockets in flight stay bounded.
+        """
+        from mailtls.probe import ProbeOptions
 
-        async def consume() -> None:
-            while (result := await queue.get()) is not None:
+        base = _probe_options(ProbeOptions, self.options, self.options.timeout)
+        width = max(1, self.options.concurrency)
+        dns_slots = asyncio.Semaphore(width)
+        probe_slots = asyncio.Semaphore(width)
+        async with asyncio.TaskGroup() as group:
+            for plan in self.plans.values():
+                group.create_task(self._host(plan, judge, base, dns_slots, probe_slots))
+
+    async def _host(
+        self,
+        plan: _HostPlan,
+        judge: _Judge,
+        base: Any,
+        dns_slots: asyncio.Semaphore,
+        probe_slots: asyncio.Semaphore,
+    ) -> None:
+        async with dns_slots:
+            dns_started = time.monotonic()
+            answer = await self._addresses(plan)
+            dns_seconds = time.monotonic() - dns_started
+        if isinstance(answer, str):
+            if plan.domain_only_if_resolves:
+                self.problems.append(domain_without_address_finding(plan.host, answer))
+                return
+            for scheme, port in plan.services:
+                endpoint = Endpoint(scheme, plan.host, port)
+                self.observer.on_endpoint_started(endpoint)
+                result = ProbeResult(
+                    endpoint,
+                    Status.DNS_ERROR,
+                    phase=Phase.DNS,
+                    error=answer,
+                    started_at=datetime.now(UTC),
+                    elapsed_ms=round(dns_seconds * 1000, 1),
+                )
                 self._finish(await judge.judge(result))
+            return
+        # One host's lookup and probes together stay within --timeout.
+        options = _with_deadline(base, self.options.timeout - dns_seconds)
+        endpoints = [
+            Endpoint(scheme, plan.host, port, address)
+            for scheme, port in plan.services
+            for address in answer
+        ]
+        await asyncio.gather(*(self._endpoint(e, judge, options, probe_slots) for e in endpoints))
 
-        consumer = asyncio.ensure_future(consume())
-        seen: set[Endpoint] = set()
+    async def _endpoint(
+        self, endpoint: Endpoint, judge: _Judge, options: Any, slots: asyncio.Semaphore
+    ) -> None:
+        from mailtls.probe import probe_endpoint
 
-        def on_result(result: ProbeResult) -> None:
-            seen.add(result.endpoint)
-            queue.put_nowait(result)
-
-        probe_options = _probe_options(ProbeOptions, self.options, self.remaining())
-        try:
-            results = await probe_all(endpoints, probe_options, on_result)
-            for result in results:  # a driver that does not call back still reports
-                if result.endpoint not in seen:
-                    on_result(result)
-        finally:
-            queue.put_nowait(None)
-            await consumer
+        async with slots:
+            self.observer.on_endpoint_started(endpoint)
+            result = await probe_endpoint(endpoint, options)
+        self._finish(await judge.judge(result))
 
     def _finish(self, report: EndpointReport) -> None:
         if self.history is not None and report.analysis is not None:
             from mailtls.history import leaf_changed_finding
 
             key = (report.endpoint.url, report.endpoint.address or "")
-            finding = leaf_changed_finding(self.previous.get(key), report)
+            previous = self.history.latest([key]).get(key)
+            finding = leaf_changed_finding(previous, report)
             if finding is not None:
                 report = replace(report, findings=(*report.findings, finding))
         self.done.append(report)
@@ -404,13 +417,12 @@ class _Check:
         }
         return system, user
 
-    def _open_history(self, endpoints: Sequence[Endpoint]) -> None:
+    def _open_history(self) -> None:
         if self.options.history is None:
             return
         from mailtls.history import History
 
         self.history = History.open(self.options.history)
-        self.previous = self.history.latest([(e.url, e.address or "") for e in endpoints])
 
     def _effective_options(self) -> dict[str, Any]:
         o = self.options
@@ -432,29 +444,37 @@ class _Check:
         }
 
 
-def _probe_options(factory: Callable[..., Any], options: CheckOptions, remaining: float) -> Any:
-    """Build the probe layer's options from ours.
-
-    The probe layer bounds each endpoint from when it starts; we give it what is left of
-    the overall deadline after DNS, so one wave of endpoints (at most ``concurrency``)
-    ends within ``--timeout``. A larger batch runs in waves, each endpoint within it.
-    """
+def _probe_options(factory: Callable[..., Any], options: CheckOptions, deadline: float) -> Any:
+    """The probe layer's options from ours (the probe bounds each endpoint from its start)."""
     from mailtls.probe import Timeouts
 
-    deadline = max(0.5, remaining)
-    defaults = Timeouts()
-    return factory(
-        timeouts=Timeouts(
-            connect=min(defaults.connect, deadline),
-            greeting=min(defaults.greeting, deadline),
-            starttls=min(defaults.starttls, deadline),
-            handshake=min(defaults.handshake, deadline),
+    return _with_deadline(
+        factory(
+            timeouts=Timeouts(),
+            deadline=deadline,
+            ehlo_name=options.ehlo_name,
+            concurrency=max(1, options.concurrency),
+            check_versions=options.check_versions,
+            nameserver=options.nameserver,
         ),
+        deadline,
+    )
+
+
+def _with_deadline(probe_options: Any, seconds: float) -> Any:
+    """The same options with this deadline (at least 0.5 s), phase timeouts capped by it."""
+    deadline = max(0.5, seconds)
+    timeouts = probe_options.timeouts
+    return replace(
+        probe_options,
         deadline=deadline,
-        ehlo_name=options.ehlo_name,
-        concurrency=max(1, options.concurrency),
-        check_versions=options.check_versions,
-        nameserver=options.nameserver,
+        timeouts=replace(
+            timeouts,
+            connect=min(timeouts.connect, deadline),
+            greeting=min(timeouts.greeting, deadline),
+            starttls=min(timeouts.starttls, deadline),
+            handshake=min(timeouts.handshake, deadline),
+        ),
     )
 
 

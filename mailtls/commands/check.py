@@ -64,7 +64,8 @@ def register(subparsers: Any) -> None:
         type=float,
         default=10.0,
         metavar="S",
-        help="overall deadline in seconds (default 10)",
+        help="deadline in seconds for a host's DNS lookup and probes together; one host's "
+        "sweep ends within it (default 10)",
     )
     parser.add_argument(
         "--ehlo",
