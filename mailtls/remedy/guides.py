@@ -63,6 +63,7 @@ class Guide:
     verdicts: tuple[Verdict, ...] = ()  # verdicts this path is the usual answer to
     rule_ids: tuple[str, ...] = ()  # ios-trust-rules.md rules it addresses
     command: str | None = None  # the mailtls command that makes the artefact
+    see_also: tuple[str, ...] = ()  # other guide ids that may fit better
 
 
 #: Readable stand-ins for values a guide is rendered without.
@@ -106,6 +107,7 @@ def _add(guide: Guide) -> None:
 _add(
     Guide(
         id="profile",
+        see_also=("stale_exception", "reissue"),
         title="Install and trust the company root on the iPhone",
         applies_when=(
             "The server's certificate comes from a private (company) CA: mailtls says "
@@ -193,6 +195,7 @@ _add(
 _add(
     Guide(
         id="stale_exception",
+        see_also=("profile", "reissue", "public_ca"),
         title="Clear a stale 'Trust' exception",
         applies_when=(
             "The iPhone keeps warning although mailtls says the server is now trusted, or the "
@@ -283,6 +286,7 @@ _add(
 _add(
     Guide(
         id="reissue",
+        see_also=("public_ca", "profile", "full_chain"),
         title="Reissue the certificate from a private CA",
         applies_when=(
             "The certificate is self-signed or breaks an iOS rule (host name not in the SAN, "
@@ -351,6 +355,7 @@ _add(
 _add(
     Guide(
         id="public_ca",
+        see_also=("reissue", "full_chain"),
         title="Reissue the certificate from a public CA",
         applies_when=(
             "The phones are not managed and should work without a profile: use a certificate "
@@ -398,6 +403,7 @@ _add(
 _add(
     Guide(
         id="full_chain",
+        see_also=("public_ca", "reissue"),
         title="Deploy the full chain",
         applies_when="The server sends its certificate without the intermediate CA certificate(s).",
         why=(
@@ -431,6 +437,7 @@ _add(
 _add(
     Guide(
         id="upgrade_tls",
+        see_also=("full_chain",),
         title="Offer TLS 1.2 or newer on every mail port",
         applies_when=(
             "A port offers only TLS 1.0/1.1, does not offer STARTTLS, or accepts passwords "
@@ -465,6 +472,7 @@ _add(
 _add(
     Guide(
         id="recheck",
+        see_also=("stale_exception",),
         title="Check again and compare",
         applies_when="After any fix.",
         why="A fix is done when every endpoint the phones use says 'trusted'.",
@@ -487,6 +495,17 @@ REMEDY_IDS: tuple[str, ...] = tuple(GUIDES)
 def guide_for(remedy_id: str) -> Guide:
     """The guide for a remedy id; raises KeyError for an unknown id."""
     return GUIDES[remedy_id]
+
+
+def guides_for_remedy(remedy_id: str | None) -> tuple[Guide, ...]:
+    """The guide a finding names, then its alternatives (for a wizard's choices).
+
+    ``None`` or an unknown id gives ``()``: a finding without a fix offers no path.
+    """
+    if remedy_id is None or remedy_id not in GUIDES:
+        return ()
+    first = GUIDES[remedy_id]
+    return (first, *(GUIDES[other] for other in first.see_also if other in GUIDES))
 
 
 class _Defaults(dict[str, str]):

@@ -83,6 +83,13 @@ def parse_name(text: str) -> HostName:
             )
     if not any(c.isalpha() for c in labels[-1]):
         raise UsageError(f"{raw!r}: the last label must contain a letter (not a host name)")
+    if wildcard:
+        from mailtls.analysis.names import is_public_suffix
+
+        if is_public_suffix(".".join(labels)):
+            raise UsageError(
+                f"{raw!r}: iOS refuses a wildcard directly under a public suffix (hostname_match)"
+            )
     return HostName(ascii_name, is_ip=False)
 
 

@@ -326,7 +326,8 @@ def _link(target: str, inline: Sequence[str] = ()) -> str:
     return f"[{runbook(target).title}]({target}.md)"
 
 
-def guide_markdown(guide: Guide, level: int = 2) -> str:
+def guide_markdown(guide: Guide, level: int = 2, page: str = "") -> str:
+    """``page``: where the other guides are, relative to the file this lands in."""
     hashes = "#" * level
     lines = [
         f'{hashes} <a id="{guide.id.replace("_", "-")}"></a>{guide.title}',
@@ -339,6 +340,9 @@ def guide_markdown(guide: Guide, level: int = 2) -> str:
     if guide.rule_ids:
         lines += ["Rules: " + ", ".join(f"`{r}`" for r in guide.rule_ids), ""]
     lines += _steps_markdown(guide.steps)
+    if guide.see_also:
+        links = (f"[{GUIDES[g].title}]({page}#{g.replace('_', '-')})" for g in guide.see_also)
+        lines += ["See also: " + "; ".join(links) + ".", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -371,7 +375,7 @@ def runbook_markdown(item: Runbook) -> str:
         if branch.follow:
             lines += ["Next: " + "; ".join(_link(t, item.inline) for t in branch.follow) + ".", ""]
     for guide_id in item.inline:
-        lines += [guide_markdown(GUIDES[guide_id], level=2), ""]
+        lines += [guide_markdown(GUIDES[guide_id], level=2, page="../recovery.md"), ""]
     lines += [
         "## Sources",
         "",

@@ -157,3 +157,13 @@ def test_docs_links_point_at_existing_files_and_anchors() -> None:
 def test_write_docs(tmp_path: Path) -> None:
     written = runbooks.write_docs(tmp_path)
     assert {p.relative_to(tmp_path).as_posix() for p in written} == set(runbooks.rendered_docs())
+
+
+def test_guides_for_remedy_lists_the_named_guide_first_then_alternatives() -> None:
+    offered = guides.guides_for_remedy("reissue")
+    assert [g.id for g in offered][:2] == ["reissue", "public_ca"]
+    assert guides.guides_for_remedy(None) == ()
+    assert guides.guides_for_remedy("no_such_remedy") == ()
+    for guide in guides.GUIDES.values():
+        assert set(guide.see_also) <= set(guides.GUIDES), guide.id
+        assert guide.id not in guide.see_also

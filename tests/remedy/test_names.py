@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailtls.errors import UsageError
 from mailtls.remedy.names import parse_name, parse_names
@@ -76,3 +78,29 @@ def test_names_from_a_json_report_skip_names_that_did_not_resolve() -> None:
         names_from_report_json({"targets": []}, "r.json")
     with pytest.raises(UsageError, match="no host name that was reached"):
         names_from_report_json({"endpoints": [{"host": "x.example", "status": "dns_error"}]})
+
+
+def test_wildcard_under_a_public_suffix_is_refused() -> None:
+    with pytest.raises(UsageError, match="public suffix"):
+        parse_name("*.co.uk")
+    assert parse_name("*.example.co.uk").value == "*.example.co.uk"
+
+
+_LABEL_TEXT = st.text(alphabet="abcXYZ019-_*.", min_size=1, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LABEL_TEXT, min_size=1, max_size=4).map(".".join))
+def test_every_accepted_name_is_one_the_engine_would_match(text: str) -> None:
+    """Cross-check with the trust engine: a name we would write into a certificate must be a
+    SAN dNSName iOS reads (san_dns_syntax_filter) and must match its own sample host."""
+    from mailtls.analysis.names import dns_match, is_dns_name
+
+    try:
+        host = parse_name(text)
+    except UsageError:
+        return
+    assert not host.is_ip
+    if not host.is_wildcard:
+        assert is_dns_name(host.value), host.value
+    assert dns_match(host.sample_host, host.value), host.value
