@@ -82,6 +82,7 @@ def test_serves_a_scenario_until_sigterm(capsys: pytest.CaptureFixture[str]) -> 
                 "smtp",
                 "--serve-for",
                 "20",
+                "--verbose",
             ]
         )
     finally:
@@ -100,6 +101,12 @@ def test_serves_a_scenario_until_sigterm(capsys: pytest.CaptureFixture[str]) -> 
     assert ca_file is not None
     assert not Path(ca_file.group(1)).exists()  # removed when the lab stopped
     assert "stopped" in captured.err and "WARNING" not in captured.err
+    # --verbose logs each connection on stderr (never on stdout, which is data).
+    assert re.search(
+        r"mailtls lab: \[ *[\d.]+s\] smtp +127\.0\.0\.1:\d+ +tls TLSv1\.3 \S+ sni=mail\.example\.test",
+        captured.err,
+    )
+    assert "sni=" not in captured.out
 
 
 def test_own_chain_and_key_files(

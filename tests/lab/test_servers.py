@@ -425,3 +425,69 @@ def test_ipv6_loopback_lab(chain: LabChain) -> None:
 def test_service_scheme_lookup_matches_endpoints(lab: Lab) -> None:
     for scheme, port in lab.endpoints.items():
         assert service_for_scheme(scheme).scheme == scheme and port > 0
+
+
+def test_key_is_written_0600_and_removed(monkeypatch: pytest.MonkeyPatch, chain: LabChain) -> None:
+    import os
+    import stat
+    from pathlib import Path
+
+    seen: list[tuple[Path, int, int]] = []
+    real = ssl.SSLContext.load_cert_chain
+
+    def spy(
+        self: ssl.SSLContext, certfile: object, keyfile: object = None, password: object = None
+    ) -> None:
+        key = Path(str(keyfile))
+        seen.append(
+            (key, stat.S_IMODE(os.stat(key).st_mode), stat.S_IMODE(os.stat(key.parent).st_mode))
+        )
+        real(self, certfile, keyfile, password)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl.SSLContext, "load_cert_chain", spy)
+    with start_lab(chain.served, chain.leaf_key, schemes=["imaps"]):
+        pass
+    ((key_path, key_mode, dir_mode),) = seen
+    assert key_mode == 0o600 and dir_mode == 0o700
+    assert not key_path.exists() and not key_path.parent.exists()
+
+
+def test_a_failing_event_callback_never_breaks_a_connection(chain: LabChain) -> None:
+    calls: list[str] = []
+
+    def explode(event: object) -> None:
+        calls.append(getattr(event, "kind", "?"))
+        raise RuntimeError("printing failed")
+
+    with start_lab(chain.served, chain.leaf_key, schemes=["pop3"], on_event=explode) as running:
+        session = open_session(running, "pop3")
+        with session.client:
+            assert session.client.command(Protocol.POP3, b"NOOP") == [b"+OK\r\n"]
+    assert calls[:2] == ["connected", "tls"]
+
+
+def test_connections_beyond_the_cap_are_closed(
+    monkeypatch: pytest.MonkeyPatch, chain: LabChain
+) -> None:
+    import mailtls.lab.servers as servers
+
+    monkeypatch.setattr(servers, "_MAX_CONNECTIONS", 1)
+    with start_lab(chain.served, chain.leaf_key, schemes=["smtp"]) as running:
+        with LineClient.connect(running.connect_address, running.endpoints["smtp"]) as first:
+            assert first.smtp_reply()[0].startswith(b"220 ")
+            with (
+                LineClient.connect(running.connect_address, running.endpoints["smtp"]) as second,
+                pytest.raises((ConnectionError, OSError)),
+            ):
+                second.readline()
+        # Once the first one is gone, a new client is served again.
+        deadline = time.monotonic() + 5
+        while True:
+            with LineClient.connect(running.connect_address, running.endpoints["smtp"]) as third:
+                try:
+                    assert third.smtp_reply()[0].startswith(b"220 ")
+                    break
+                except (ConnectionError, OSError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.02)
