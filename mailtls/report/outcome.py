@@ -140,10 +140,15 @@ def _clause(text: str) -> str:
 
 
 def status_phrase(report: EndpointReport) -> str:
+    """Why an endpoint could not be checked, without the 'URL at ADDRESS [phase]: ' prefix
+    the probe puts on its one-line errors (the sentence already says where)."""
     probe = report.probe
-    if probe.error:
-        return probe.error
-    return str(probe.status).replace("_", " ")
+    if not probe.error:
+        return str(probe.status).replace("_", " ")
+    error = probe.error
+    if error.startswith(report.endpoint.url) and "]: " in error:
+        error = error.split("]: ", 1)[1]
+    return error
 
 
 def reason(report: EndpointReport) -> str:
