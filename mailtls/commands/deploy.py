@@ -62,5 +62,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=out)
     print("", file=out)
     out.write(render_snippets(snippets(args.server or ["all"], args.cert, args.key)))
-    print("Then check from outside: mailtls check HOST", file=out)
+    ca_flags = "".join(f" --ca-file {path}" for path in args.ca_file)
+    print(
+        f"Before deploying, judge the chain as an iPhone would: mailtls inspect {args.cert} --host HOST{ca_flags}",
+        file=out,
+    )
+    print(f"After reloading, check from outside: mailtls check HOST{ca_flags}", file=out)
     return ExitCode.OK if check.ok else ExitCode.IPHONE_FAILS
