@@ -197,3 +197,25 @@ def test_issued_chain_is_trusted_by_the_engine_for_every_name(ca_dir: Path, tmp_
     # negative twin: a name not in the certificate is not trusted
     wrong = analyze_under_private_root(chain, "other.example.org", ca_dir / "ca.pem", at=NOW)
     assert wrong.verdict is not Verdict.TRUSTED
+
+
+@pytest.mark.usefixtures("engine")
+def test_require_trusted_refuses_a_chain_the_engine_does_not_trust(
+    ca_dir: Path, tmp_path: Path
+) -> None:
+    from mailtls.remedy.verify import require_trusted
+
+    paths = ca.issue_server_cert(
+        ca_dir, ["mail.example.test"], out_directory=tmp_path, key_type="ec", now=NOW
+    )
+    chain = [pki.cert_to_der(c) for c in _load(paths.fullchain)]
+    require_trusted(chain, ["mail.example.test"], ca_dir / "ca.pem", at=NOW)
+    with pytest.raises(
+        ArtefactError,
+        match=r"not trusted for smtp\.example\.test .*ios13_san_only|not trusted for smtp",
+    ):
+        require_trusted(chain, ["smtp.example.test"], ca_dir / "ca.pem", at=NOW)
+    with pytest.raises(ArtefactError, match="not trusted"):  # expired by then
+        require_trusted(
+            chain, ["mail.example.test"], ca_dir / "ca.pem", at=NOW + timedelta(days=400)
+        )
