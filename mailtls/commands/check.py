@@ -7,8 +7,6 @@ never import textual); the work is imported inside :func:`run`.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import ipaddress
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -181,6 +179,8 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def in_shard(target: str, k: int, n: int) -> bool:
     """Stable across runs, machines and Python versions (not ``hash()``)."""
+    import hashlib
+
     digest = hashlib.sha256(target.strip().encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big") % n == k - 1
 
@@ -217,6 +217,8 @@ def _existing_file(name: str, flag: str) -> Path:
 
 
 def build_options(args: argparse.Namespace) -> CheckOptions:
+    import ipaddress
+
     from mailtls.service import CheckOptions
 
     addresses = []
