@@ -47,7 +47,11 @@ def register(subparsers: Any) -> None:
     source.add_argument(
         "--chain", metavar="FILE", help="serve this chain (PEM or DER; leaf first, sent as is)"
     )
-    parser.add_argument("--key", metavar="FILE", help="the private key of the chain's leaf")
+    parser.add_argument(
+        "--key",
+        metavar="FILE",
+        help="the private key of the chain's leaf (not needed when the chain file holds it)",
+    )
     parser.add_argument(
         "--host",
         metavar="NAME",
@@ -167,6 +171,14 @@ def key_as_pem(name: str, data: bytes) -> bytes:
     )
 
 
+def certificates_only(chain_pem: bytes) -> bytes:
+    import ssl
+
+    from mailtls.lab.servers import pem_chain_to_der
+
+    return "".join(ssl.DER_cert_to_PEM_cert(der) for der in pem_chain_to_der(chain_pem)).encode()
+
+
 def leaf_host(chain_pem: bytes) -> str:
     """The first DNS name of the leaf (a wildcard becomes ``mail.``), else its CN."""
     from cryptography import x509
@@ -231,6 +243,16 @@ def parse_ports(
     return ports
 
 
+def parse_host_option(text: str) -> str:
+    """``--host``: a host name or IP literal (IDN converted to ASCII), nothing else."""
+    from mailtls.targets import parse_target
+
+    target = parse_target(text)  # TargetError (a UsageError) names what is wrong
+    if target.kind != "host" or target.port is not None:
+        raise UsageError(f"--host {text!r}: give a host name or IP address, without port")
+    return target.host
+
+
 def parse_at(text: str) -> datetime:
     value = text.strip()
     if value.endswith(("Z", "z")):
@@ -284,8 +306,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--key goes with --chain FILE")
     if not args.scenario and not args.chain:
         raise UsageError("give --scenario NAME (see --list-scenarios) or --chain FILE --key FILE")
-    if args.chain and not args.key:
-        raise UsageError("--chain needs --key FILE (the private key of the leaf)")
     if args.serve_for is not None and args.serve_for < 0:
         raise UsageError("--serve-for must be 0 or more seconds")
 
@@ -312,11 +332,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.at:
             raise UsageError("--at applies to --scenario only")
-        chain_pem = chain_as_pem(args.chain, read_input_file(args.chain, "certificate chain"))
-        key_pem = key_as_pem(args.key, read_input_file(args.key, "private key"))
+        chain_data = read_input_file(args.chain, "certificate chain")
+        chain_pem = chain_as_pem(args.chain, chain_data)
+        if args.key:
+            key_pem = key_as_pem(args.key, read_input_file(args.key, "private key"))
+        elif b"PRIVATE KEY-----" in chain_data:
+            key_pem = chain_data  # one file with certificates and key (as HAProxy uses)
+        else:
+            raise UsageError(
+                f"--chain {args.chain}: no private key in it; give --key FILE (the leaf's key)"
+            )
         host = args.host or leaf_host(chain_pem)
         title = f"chain {args.chain}"
 
+    if args.host:
+        host = parse_host_option(args.host)
     schemes = [service_for_scheme_checked(s).scheme for s in args.scheme] or list(IPHONE_SWEEP)
     ports = parse_ports(args.port_base, args.port, schemes)
     warning = bind_warning(args.bind)
@@ -342,7 +372,8 @@ def run(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="mailtls-lab-"))
     try:
         lab.start()
-        (workdir / "chain.pem").write_bytes(chain_pem)
+        # Certificates only: a combined chain+key file must not leave its key behind.
+        (workdir / "chain.pem").write_bytes(certificates_only(chain_pem))
         ca_file: Path | None = None
         if root_pem is not None:
             ca_file = workdir / "root.pem"

@@ -297,6 +297,13 @@ class Lab:
         )
         if not self._schemes:
             raise LabError("no endpoint kinds chosen (give at least one scheme)")
+        if (
+            not config.server_name.isascii()
+            or not config.server_name.isprintable()
+            or (not config.server_name or any(ch.isspace() for ch in config.server_name))
+        ):
+            # It goes into greetings and banners: one printable word, nothing to inject.
+            raise LabError(f"server name {config.server_name!r}: one printable ASCII word, please")
         self._options = DialogOptions(
             starttls=config.starttls,
             auth_before_tls=config.auth_before_tls,

@@ -162,7 +162,9 @@ def test_own_chain_and_key_files(
             ["lab", "--chain", "/nonexistent/chain.pem", "--key", "/nonexistent/key.pem"],
             "/nonexistent/chain.pem: no such file",
         ),
-        (["lab", "--chain", "chain.pem"], "--chain needs --key"),
+        (["lab", "--scenario", "good-private", "--host", "mail example"], "cannot contain spaces"),
+        (["lab", "--scenario", "good-private", "--host", "mail.example.test:993"], "without port"),
+        (["lab", "--scenario", "good-private", "--host", "a@b.test"], "without port"),
         (["lab", "--scenario", "good-private", "--key", "k.pem"], "--key goes with --chain"),
         (["lab", "--scenario", "no-such-scenario"], "unknown scenario 'no-such-scenario'"),
         (["lab", "--scenario", "good-private", "--port-base", "65000"], "would need port"),
@@ -287,3 +289,28 @@ def test_printed_check_command_works_and_ctrl_c_stops(capsys: pytest.CaptureFixt
     assert child.returncode == 0, err
     assert "stopped" in err and "Traceback" not in err
     assert not ca_file.exists()
+
+
+def test_one_file_with_chain_and_key(
+    tmp_path: Path, chain: LabChain, capsys: pytest.CaptureFixture[str]
+) -> None:
+    combined = tmp_path / "combined.pem"
+    combined.write_bytes(chain.served + chain.leaf_key)
+    assert (
+        main(["lab", "--chain", str(combined), "--serve-for", "0", "--host", "Bücher.example"])
+        == ExitCode.OK
+    )
+    out = capsys.readouterr().out
+    assert "imaps://xn--bcher-kva.example:" in out  # IDN shown in the ASCII form used for SNI
+    only_chain = tmp_path / "chain.pem"
+    only_chain.write_bytes(chain.served)
+    assert main(["lab", "--chain", str(only_chain), "--serve-for", "0"]) == ExitCode.USAGE
+    assert "no private key in it; give --key FILE" in capsys.readouterr().err
+
+
+def test_written_chain_file_never_contains_the_key(chain: LabChain) -> None:
+    from mailtls.commands.lab import certificates_only
+
+    cleaned = certificates_only(chain.served + chain.leaf_key)
+    assert b"PRIVATE KEY" not in cleaned
+    assert pem_chain_to_der(cleaned) == pem_chain_to_der(chain.served)

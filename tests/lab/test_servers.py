@@ -491,3 +491,9 @@ def test_connections_beyond_the_cap_are_closed(
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.02)
+
+
+@pytest.mark.parametrize("name", ["", "mail example", "mail\r\n250 injected", "bücher.example"])
+def test_server_name_must_be_one_printable_word(chain: LabChain, name: str) -> None:
+    with pytest.raises(LabError, match="one printable ASCII word"):
+        start_lab(chain.served, chain.leaf_key, server_name=name)
