@@ -372,6 +372,12 @@ def finding_field(finding: Finding) -> str | None:
     return None
 
 
+def spaced_hex(hex_digest: str) -> str:
+    """``2B C6 37 ...``: a fingerprint as the iPhone's certificate details print it."""
+    upper = hex_digest.upper()
+    return " ".join(upper[i : i + 2] for i in range(0, len(upper), 2))
+
+
 def _date(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "unknown"
 
@@ -454,8 +460,8 @@ def certificate_fields(
         ("basic_constraints", "Basic constr.", basic_constraints_text(cert)),
         ("key_usage", "Key usage", _names(cert.key_usage, "(no extension)")),
         ("eku", "Ext. key usage", _names(cert.eku, "(no extension)")),
-        ("sha256", "SHA-256", cert.sha256),
-        ("sha1", "SHA-1", cert.sha1),
+        ("sha256", "SHA-256", spaced_hex(cert.sha256)),
+        ("sha1", "SHA-1", spaced_hex(cert.sha1)),
     ]
     fields = [
         CertField(key, label, value, tuple(by_field.get(key, ()))) for key, label, value in rows

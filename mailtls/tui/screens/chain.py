@@ -86,11 +86,10 @@ class ChainScreen(Screen[None]):
                 )
             else:
                 yield Static(
-                    f"{VERDICT_MEANINGS[analysis.verdict]}. {analysis.summary}".strip(),
+                    analysis.summary or VERDICT_MEANINGS[analysis.verdict] + ".",
                     id="chain-summary",
+                    markup=False,
                 )
-                if analysis.user_sees:
-                    yield Static(f"The iPhone shows: {analysis.user_sees}", classes="hint")
                 at = analysis.evaluated_at
                 for cert in analysis.chain:
                     role = certificate_role(cert, len(analysis.chain))

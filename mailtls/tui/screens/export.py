@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, RadioButton, RadioSet, Static, TextArea
+from textual.widgets import Button, Footer, Input, RadioButton, RadioSet, Static, TextArea
 
 from mailtls.model import Report
 
@@ -71,6 +71,7 @@ class ExportScreen(ModalScreen[Path | None]):
                 yield Button("Save (Ctrl+S)", id="export-save", variant="primary")
                 yield Button("Copy text (Ctrl+Y)", id="export-copy")
                 yield Button("Cancel (Esc)", id="export-cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#export-path", Input).focus()

@@ -21,6 +21,7 @@ from mailtls.tui.present import (
     SEVERITY_LABELS,
     endpoints_with_finding,
     report_findings,
+    service_label,
     sort_worst_first,
     state_label,
     summary_sentences,
@@ -37,7 +38,8 @@ if TYPE_CHECKING:
 
 def _ports(endpoints: list[EndpointReport]) -> str:
     ports = sorted({er.endpoint.port for er in endpoints})
-    return ", ".join(str(p) for p in ports)
+    shown = ", ".join(str(p) for p in ports[:3])
+    return shown + (f" +{len(ports) - 3}" if len(ports) > 3 else "")
 
 
 class OverviewScreen(Screen[None]):
@@ -93,30 +95,39 @@ class OverviewScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = "mailtls: " + " ".join(self.report.targets)
+        hosts = list(dict.fromkeys(er.endpoint.host for er in self.endpoints))
+        shown = hosts or list(self.report.targets)
+        self.title = ", ".join(shown[:3]) + (f" (+{len(shown) - 3})" if len(shown) > 3 else "")
+        several_hosts = len(hosts) > 1
         table = self.query_one("#endpoints", DataTable)
-        for column in ("Verdict", "Service", "Host", "Address", "Problem"):
+        columns = ["Verdict", "Service", *(["Host"] if several_hosts else []), "Address", "Problem"]
+        for column in columns:
             table.add_column(column, key=column.lower())
         for position, er in enumerate(self.endpoints):
             finding = top_finding(er)
             problem = finding.title if finding else state_label(er)
-            table.add_row(
+            cells: list[Text | str] = [
                 Text(verdict_label(er), style=verdict_style(verdict_class(er))),
-                f"{er.endpoint.protocol.value.upper()} {er.endpoint.port}",
-                er.endpoint.host,
-                er.endpoint.address or "",
-                problem,
-                key=str(position),
-            )
+                service_label(er),
+            ]
+            if several_hosts:
+                cells.append(er.endpoint.host)
+            cells += [er.endpoint.address or "", problem]
+            table.add_row(*cells, key=str(position))
         findings_table = self.query_one("#findings", DataTable)
-        for column in ("Severity", "Problem", "Ports"):
+        for column in ("Severity", "Where", "Problem"):
             findings_table.add_column(column, key=column.lower())
+        judged = [er for er in self.report.endpoints if er.analysis is not None]
         for position, (_, finding) in enumerate(self.findings):
             affected = endpoints_with_finding(self.report, finding)
+            if not affected or len(affected) == len(judged) > 1:
+                where = "all ports"
+            else:
+                where = _ports(affected)
             findings_table.add_row(
                 Text(SEVERITY_LABELS[finding.severity], style=severity_style(finding.severity)),
+                where,
                 finding.title,
-                _ports(affected) if affected else "all",
                 key=str(position),
             )
         findings_table.display = bool(self.findings)

@@ -22,7 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from mailtls.errors import MailtlsError
 from mailtls.model import EndpointReport, Finding, Report
@@ -98,7 +98,7 @@ class WizardScreen(ModalScreen[tuple[Path, ...] | None]):
     ACTION: ClassVar[str | None] = None
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
-        Binding("ctrl+s", "run", "Write files", show=False),
+        Binding("ctrl+s", "run", "Write files"),
         Binding("ctrl+r", "recheck", "Re-check"),
     ]
 
@@ -140,6 +140,7 @@ class WizardScreen(ModalScreen[tuple[Path, ...] | None]):
                     yield Button(f"{self.ACTION} (Ctrl+S)", id="wizard-run", variant="primary")
                 yield Button("Re-check (Ctrl+R)", id="wizard-recheck")
                 yield Button("Close (Esc)", id="wizard-close")
+        yield Footer()
 
     def compose_form(self) -> ComposeResult:
         """Hook: the wizard's fields (none for guide-only wizards)."""
@@ -151,7 +152,7 @@ class WizardScreen(ModalScreen[tuple[Path, ...] | None]):
             yield Input(value, placeholder=placeholder, id=widget_id, compact=True)
 
     def force_checkbox(self) -> Checkbox:
-        return Checkbox("Replace existing files", id="wizard-force")
+        return Checkbox("Replace existing files", id="wizard-force", compact=True)
 
     def value(self, widget_id: str) -> str:
         return self.query_one(f"#{widget_id}", Input).value.strip()
@@ -168,6 +169,10 @@ class WizardScreen(ModalScreen[tuple[Path, ...] | None]):
             "host": first_host(self.report, self.endpoint_report),
             "names": " ".join(names),
         }
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Guide-only wizards write nothing: no Ctrl+S in their footer."""
+        return action != "run" or bool(self.ACTION)
 
     # --------------------------------------------------------------- running
 

@@ -12,13 +12,10 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from mailtls.tui.present import spaced_hex
 from mailtls.tui.wizards.base import WizardScreen
 
-
-def spaced(hex_digest: str) -> str:
-    """``AB CD EF ...``: how the iPhone's certificate details print a fingerprint."""
-    upper = hex_digest.upper()
-    return " ".join(upper[i : i + 2] for i in range(0, len(upper), 2))
+spaced = spaced_hex  # the same form the chain view uses
 
 
 class StaleExceptionWizard(WizardScreen):
