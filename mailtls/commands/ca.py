@@ -52,7 +52,8 @@ def register(subparsers: Any) -> None:
     issue.add_argument(
         "--names-from",
         metavar="REPORT.json",
-        help="also every host name checked in this 'mailtls check --format json' report",
+        help="also every host name reached in this 'mailtls check --format json' report "
+        "('-' reads it from standard input)",
     )
     issue.add_argument(
         "--ca-dir", default="mailtls-ca", metavar="DIR", help="the CA (default ./mailtls-ca)"
@@ -115,14 +116,19 @@ def _issue(args: argparse.Namespace) -> int:
 
     names = list(args.names)
     if args.names_from:
-        report_path = Path(args.names_from)
+        source = "standard input" if args.names_from == "-" else args.names_from
         try:
-            data = json.loads(report_path.read_text(encoding="utf-8"))
+            text = (
+                sys.stdin.read()
+                if args.names_from == "-"
+                else Path(args.names_from).read_text(encoding="utf-8")
+            )
+            data = json.loads(text)
         except FileNotFoundError:
-            raise InputFileError(f"{report_path}: no such file") from None
+            raise InputFileError(f"{source}: no such file") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputFileError(f"{report_path}: not a JSON report ({exc})") from None
-        names += names_from_report_json(data, str(report_path))
+            raise InputFileError(f"{source}: not a JSON report ({exc})") from None
+        names += names_from_report_json(data, source)
     if not names:
         raise UsageError(
             "give the host names the phones use (NAME...), or --names-from REPORT.json"

@@ -220,3 +220,34 @@ def test_profile_checks_the_server_certificate_for_the_account_hosts(
     assert main(bad) == ExitCode.USAGE
     assert "not trusted for smtp.example.test" in capsys.readouterr().err
     assert not (tmp_path / "bad.mobileconfig").exists()
+
+
+@pytest.mark.usefixtures("engine")
+def test_ca_issue_reads_the_report_from_stdin(
+    ca_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    report = {"endpoints": [{"host": "imap.example.test", "status": "ok"}]}
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(report)))
+    out_dir = tmp_path / "piped"
+    assert (
+        main(
+            [
+                "ca",
+                "issue",
+                "--names-from",
+                "-",
+                "--ca-dir",
+                str(ca_dir),
+                "--out",
+                str(out_dir),
+                "--ec",
+            ]
+        )
+        == 0
+    )
+    assert "Issued for: imap.example.test" in capsys.readouterr().out
