@@ -266,14 +266,17 @@ class _Check:
         from mailtls.dns import discover
 
         nameserver = self.options.nameserver
+        slots = asyncio.Semaphore(max(1, self.options.concurrency))
 
         async def one(domain: str) -> list[HostSource] | str:
             try:
-                return list(
-                    await asyncio.wait_for(
-                        discover(domain, nameserver, self._dns_timeout()), self.options.timeout
+                async with slots:
+                    return list(
+                        await asyncio.wait_for(
+                            discover(domain, nameserver, self._dns_timeout()),
+                            self.options.timeout,
+                        )
                     )
-                )
             except TimeoutError:
                 return f"{domain}: DNS discovery ran out of time"
             except Exception as exc:  # one failed lookup never loses the others
