@@ -142,7 +142,7 @@ def _reason(
 async def resolve_addresses(
     host: str, nameserver: str | None = None, timeout: float = 3.0
 ) -> list[str]:
-    """Every A and AAAA address of ``host``, deduplicated, A first.
+    """Every A and AAAA address of ``host``, deduplicated, A first (each family sorted).
 
     IP literals come back as themselves without DNS. Raises DnsLookupError.
     """
@@ -167,10 +167,10 @@ async def resolve_addresses(
                 raise result
             errors.append(result)
             continue
-        for rdata in result:
-            address = ipaddress.ip_address(rdata.address).compressed
-            if address not in addresses:
-                addresses.append(address)
+        # An RRset has no order; sort each family so repeated runs compare equal.
+        for parsed in sorted({ipaddress.ip_address(rdata.address) for rdata in result}):
+            if parsed.compressed not in addresses:
+                addresses.append(parsed.compressed)
     if addresses:
         return addresses
     raise DnsLookupError(_reason(name, errors, nameserver, timeout))
@@ -213,7 +213,7 @@ async def discover(
             if not isinstance(result, dns.resolver.NXDOMAIN):
                 failures.append(result)
             continue
-        records = sorted(result, key=lambda r: (r.priority, -r.weight))
+        records = sorted(result, key=lambda r: (r.priority, -r.weight, r.target, r.port))
         for record in records:
             target = _normalise(record.target.to_text())
             if target in ("", "."):
@@ -224,7 +224,7 @@ async def discover(
         if not isinstance(mx_result, dns.resolver.NXDOMAIN):
             failures.append(mx_result)
     else:
-        for record in sorted(mx_result, key=lambda r: r.preference):
+        for record in sorted(mx_result, key=lambda r: (r.preference, r.exchange)):
             exchange = _normalise(record.exchange.to_text())
             if exchange not in ("", "."):
                 add(HostSource(exchange, "MX"))
