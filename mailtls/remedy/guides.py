@@ -340,7 +340,12 @@ _add(
                 citation=f"{RULES} profile_root_needs_full_trust",
                 command="mailtls profile {ca_dir}/ca.pem -o {profile}",
             ),
-            _RECHECK_CA,
+            Step(
+                _RECHECK_CA.text,
+                _RECHECK_CA.basis,
+                citation=_RECHECK_CA.citation,
+                command="mailtls check {host} --ca-file {ca_dir}/ca.pem",
+            ),
             Step(
                 "Renew before it expires (mailtls ca issue ... --force). Phones that trust the "
                 "root need nothing new; phones that had tapped Trust on the old certificate will "
@@ -379,7 +384,10 @@ _add(
                 "acme.sh commands with your names filled in. Public CAs do not issue for private "
                 "names (.local, .lan, single labels) and rarely for IP addresses.",
                 Basis.DOCUMENTED,
-                citation="eff-certbot.readthedocs.io; github.com/acmesh-official/acme.sh",
+                citation=(
+                    "eff-certbot.readthedocs.io; github.com/acmesh-official/acme.sh; CA/Browser "
+                    "Forum Baseline Requirements (no internal names)"
+                ),
             ),
             Step(
                 "Deploy the FULL chain (fullchain.pem), not the certificate alone (cert.pem). "
