@@ -343,7 +343,7 @@ def self_check_lines(results: list[DemoResult]) -> list[str]:
 def outro() -> list[str]:
     return [
         "Next:",
-        "  mailtls lab --list-scenarios          all the scenarios (about 50 ways to get it wrong)",
+        "  mailtls lab --list-scenarios          the whole catalogue: every iOS rule, broken and intact",
         "  mailtls lab --scenario wrong-host     serve one; it prints the mailtls check to paste",
         "  mailtls check mail.example.com        your own server: every port iPhone Mail uses",
     ]

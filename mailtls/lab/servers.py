@@ -557,6 +557,7 @@ class Lab:
                 connection.sock.sendall(reply.data)
                 if reply.then is Then.CLOSE:
                     self._record(connection, "closed", "by server")
+                    self._close_notify(connection)
                     return
                 if reply.then is Then.START_TLS:
                     self._start_tls(connection, dialog, reply)
@@ -573,6 +574,14 @@ class Lab:
             with self._lock:
                 self._connections.discard(connection)
                 self._threads.discard(threading.current_thread())
+
+    @staticmethod
+    def _close_notify(connection: _Connection) -> None:
+        """End TLS politely (close_notify), as Dovecot and Postfix do; never wait long."""
+        if isinstance(connection.sock, ssl.SSLSocket):
+            connection.sock.settimeout(0.5)
+            with contextlib.suppress(ssl.SSLError, OSError, ValueError):
+                connection.sock.unwrap()
 
     def _start_tls(self, connection: _Connection, dialog: ServerDialog, reply: Reply) -> None:
         # Whatever the client pipelined after STARTTLS was sent in plaintext: it must

@@ -114,7 +114,10 @@ class LineClient:
 
     def start_tls(self, context: ssl.SSLContext, server_hostname: str) -> None:
         assert not self.buffer, f"plaintext left before the handshake: {self.buffer!r}"
-        self.sock = context.wrap_socket(self.sock, server_hostname=server_hostname)
+        # Strict: a TLS connection that ends without close_notify raises SSLEOFError.
+        self.sock = context.wrap_socket(
+            self.sock, server_hostname=server_hostname, suppress_ragged_eofs=False
+        )
 
 
 @dataclass

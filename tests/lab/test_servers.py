@@ -497,3 +497,37 @@ def test_connections_beyond_the_cap_are_closed(
 def test_server_name_must_be_one_printable_word(chain: LabChain, name: str) -> None:
     with pytest.raises(LabError, match="one printable ASCII word"):
         start_lab(chain.served, chain.leaf_key, server_name=name)
+
+
+@pytest.mark.parametrize(
+    ("scheme", "command"), [("imaps", b"q LOGOUT"), ("pop3s", b"QUIT"), ("submissions", b"QUIT")]
+)
+def test_quit_ends_tls_with_close_notify(lab: Lab, scheme: str, command: bytes) -> None:
+    session = open_session(lab, scheme)
+    with session.client as client:
+        client.send(command + b"\r\n")
+        reply = b""
+        while True:  # a strict client: a TLS EOF without close_notify would raise here
+            client.sock.settimeout(5)
+            assert isinstance(client.sock, ssl.SSLSocket)
+            data = client.sock.recv(4096)
+            if not data:
+                break
+            reply += data
+        assert reply.startswith((b"* BYE", b"+OK", b"221 "))
+
+
+def test_without_close_notify_the_strict_client_notices(
+    monkeypatch: pytest.MonkeyPatch, chain: LabChain
+) -> None:
+    """Negative twin of the test above: it can fail."""
+    monkeypatch.setattr(Lab, "_close_notify", staticmethod(lambda connection: None))
+    with start_lab(chain.served, chain.leaf_key, schemes=["pop3s"]) as running:
+        session = open_session(running, "pop3s")
+        with session.client as client:
+            client.send(b"QUIT\r\n")
+            assert isinstance(client.sock, ssl.SSLSocket)
+            client.sock.settimeout(5)
+            with pytest.raises(ssl.SSLEOFError):
+                while client.sock.recv(4096):
+                    pass
