@@ -136,7 +136,7 @@ _add(
             ),
             Step(
                 "Get the file onto the iPhone: AirDrop it, send it as a Mail attachment and tap "
-                "it, or download it in Safari (other browsers may not hand it to Settings).",
+                "it, or open a link to it in Safari.",
                 Basis.DOCUMENTED,
                 actor=Actor.IPHONE,
                 citation="support.apple.com/102390 [HT204477]; mkcert README 'Mobile devices'",
