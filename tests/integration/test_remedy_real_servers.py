@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ def _names_root_and_points_to_profile(endpoint: dict[str, Any], *, strict: bool)
             continue
         if finding.get("remedy") == "profile":
             return True
-        if not strict and "install the private root" in finding.get("fix", "").lower():
+        if not strict and re.search(r"install.{0,40}\broot\b", finding.get("fix", ""), re.I):
             return True
     return False
 
