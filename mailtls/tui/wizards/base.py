@@ -234,6 +234,7 @@ class WizardScreen(ModalScreen[tuple[Path, ...] | None]):
         box.update(message + (f"\n{hint}" if hint else ""))
         box.add_class("visible")
         self.query_one("#wizard-result", Static).update("")
+        self.call_after_refresh(box.scroll_visible)
 
     def clear_error(self) -> None:
         self.error = None
@@ -249,6 +250,7 @@ class WizardScreen(ModalScreen[tuple[Path, ...] | None]):
         result.add_class("wizard-success")
         if message.values:
             self.query_one("#wizard-guide", GuideView).show(message.values)
+        self.call_after_refresh(result.scroll_visible, top=True)
 
     @on(WizardFailed)
     def _failed(self, message: WizardFailed) -> None:
