@@ -198,31 +198,33 @@ def kill_session(sid: int, timeout: float = 5.0) -> None:
 
 
 _WATCHDOG = """
-import os, signal, sys
-sessions = set()
+import os, shutil, signal, sys
+sessions = {}
 for line in sys.stdin:
-    sid = int(line)
-    if sid > 0:
-        sessions.add(sid)
+    sid, _, directory = line.rstrip("\\n").partition(" ")
+    if int(sid) > 0:
+        sessions[int(sid)] = directory
     else:
-        sessions.discard(-sid)
-for sid in sessions:
+        sessions.pop(-int(sid), None)
+for sid, directory in sessions.items():
     try:
         os.killpg(sid, signal.SIGKILL)
     except OSError:
         pass
+    if directory.startswith("/tmp/mtl."):
+        shutil.rmtree(directory, ignore_errors=True)
 """
 _watchdog: subprocess.Popen[str] | None = None
 _watchdog_lock = threading.Lock()
 
 
-def _watch(sid: int) -> None:
-    """Tell the watchdog about a session to kill (negative: forget it).
+def _watch(sid: int, directory: Path | None = None) -> None:
+    """Tell the watchdog about a session to kill and its directory (negative: forget it).
 
     A SIGKILL-ed or crashed test process cannot stop its servers, and Postfix's master
     drops a parent-death signal when it switches its effective uid. The watchdog, a
     separate process reading our pipe, kills every session still registered when the
-    pipe closes, however the test process ended.
+    pipe closes, however the test process ended, and removes its work directory.
     """
     global _watchdog
     with _watchdog_lock:
@@ -237,7 +239,7 @@ def _watch(sid: int) -> None:
             )
             atexit.register(_stop_watchdog)
         assert _watchdog.stdin is not None
-        _watchdog.stdin.write(f"{sid}\n")
+        _watchdog.stdin.write(f"{sid} {directory or ''}\n")
         _watchdog.stdin.flush()
 
 
@@ -517,7 +519,7 @@ class RealServer:
             start_new_session=True,
             cwd=self.directory,
         )
-        _watch(self._process.pid)
+        _watch(self._process.pid, self.directory)
 
     def wait_ready(self) -> None:
         """Return once every port presents the configured leaf; fail fast on a log error."""
