@@ -168,6 +168,7 @@ class _Check:
         self.at = options.at or self.started_at
         self.errors: list[str] = []
         self.hosts: list[HostSource] = []
+        self.known_sources: set[HostSource] = set()
         self.problems: list[Finding] = []  # discovery that found nothing or failed
         self.plans: dict[str, _HostPlan] = {}
         self.done: list[EndpointReport] = []
@@ -259,7 +260,8 @@ class _Check:
             plan.services.setdefault(service, None)
 
     def _add_source(self, source: HostSource) -> None:
-        if source not in self.hosts:
+        if source not in self.known_sources:
+            self.known_sources.add(source)
             self.hosts.append(source)
 
     async def _discover(self, domains: list[str]) -> None:

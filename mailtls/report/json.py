@@ -18,7 +18,7 @@ import json
 from typing import IO, Any
 
 from mailtls import __version__
-from mailtls.model import EndpointReport, Finding, Report
+from mailtls.model import Analysis, EndpointReport, Finding, Report
 from mailtls.report.outcome import FailOn, counts, endpoint_sentence, exit_code, level
 from mailtls.serialize import to_jsonable
 
@@ -30,12 +30,48 @@ def finding_to_json(finding: Finding) -> dict[str, Any]:
     return data
 
 
+class _AnalysisCache:
+    """The JSON of an Analysis, made once: the endpoints of a host usually share one.
+
+    Keyed by identity (the service hands the same object to every endpoint with the same
+    chain and host); the value keeps the object alive so an id is never reused while
+    cached. Bounded, so a long TUI session does not grow it.
+    """
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self.items: dict[int, tuple[Analysis, dict[str, Any]]] = {}
+
+    def get(self, analysis: Analysis) -> dict[str, Any]:
+        hit = self.items.get(id(analysis))
+        if hit is not None and hit[0] is analysis:
+            return hit[1]
+        data = {
+            "chain": to_jsonable(analysis.chain),
+            "path": to_jsonable(analysis.path),
+            "findings": [finding_to_json(f) for f in analysis.findings],
+            "evaluated_at": to_jsonable(analysis.evaluated_at),
+        }
+        if len(self.items) >= self.SIZE:
+            self.items.pop(next(iter(self.items)))
+        self.items[id(analysis)] = (analysis, data)
+        return data
+
+
+_ANALYSES = _AnalysisCache()
+
+
 def endpoint_to_json(report: EndpointReport) -> dict[str, Any]:
-    """One endpoint, with every name of the contract present (null when unknown)."""
+    """One endpoint, with every name of the contract present (null when unknown).
+
+    Read-only: the chain/path/finding dicts are shared with other endpoints of the chain.
+    """
     probe = report.probe
     endpoint = probe.endpoint
     analysis = report.analysis
-    trust = analysis.findings if analysis else ()
+    judged = _ANALYSES.get(analysis) if analysis else None
+    trust: list[dict[str, Any]] = judged["findings"] if judged else []
     return {
         "url": endpoint.url,
         "scheme": endpoint.scheme,
@@ -53,16 +89,16 @@ def endpoint_to_json(report: EndpointReport) -> dict[str, Any]:
         "cipher": probe.cipher,
         "accepted_tls_versions": dict(probe.accepted_tls_versions),
         "capabilities": to_jsonable(probe.capabilities),
-        "chain": to_jsonable(analysis.chain) if analysis else [],
-        "path": to_jsonable(analysis.path) if analysis else [],
+        "chain": list(judged["chain"]) if judged else [],
+        "path": list(judged["path"]) if judged else [],
         "verdict": str(analysis.verdict) if analysis else None,
         "anchor_kind": str(analysis.anchor_kind) if analysis else None,
         "trust_store": analysis.trust_store if analysis else None,
         "ios_version": analysis.ios_version if analysis else None,
-        "evaluated_at": to_jsonable(analysis.evaluated_at) if analysis else None,
+        "evaluated_at": judged["evaluated_at"] if judged else None,
         "user_sees": analysis.user_sees if analysis else None,
         "level": level(report).name.lower(),
-        "findings": [finding_to_json(f) for f in (*trust, *report.findings)],
+        "findings": [*trust, *(finding_to_json(f) for f in report.findings)],
         "summary": endpoint_sentence(report),
     }
 
