@@ -9,8 +9,8 @@ decoded are reported (see :mod:`mailtls.analysis.certs`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 # Universal tags (first identifier octet, with the constructed bit where it applies).
 BOOLEAN = 0x01
@@ -37,9 +37,12 @@ class DerError(ValueError):
     """The bytes are not a well-formed (even leniently read) ASN.1 structure."""
 
 
-@dataclass(frozen=True, slots=True)
-class Tlv:
-    """One decoded element: ``tag`` is the first identifier octet, ``raw`` the whole encoding."""
+class Tlv(NamedTuple):
+    """One decoded element: ``tag`` is the first identifier octet, ``raw`` the whole encoding.
+
+    A NamedTuple rather than a frozen dataclass: certificates hold hundreds of elements and
+    tuple construction is several times cheaper.
+    """
 
     tag: int
     number: int  # tag number (handles multi-octet tags)
@@ -64,6 +67,19 @@ class Tlv:
 
 def read_tlv(data: bytes, offset: int = 0, depth: int = 0) -> tuple[Tlv, int]:
     """Read one element at ``offset``; return it and the offset after it."""
+    size = len(data)
+    # Fast path: low tag number and short-form length (most elements of a certificate).
+    if offset + 1 < size:
+        tag = data[offset]
+        first = data[offset + 1]
+        if tag & 0x1F != 0x1F and first < 0x80:
+            end = offset + 2 + first
+            if end <= size:
+                return Tlv(tag, tag & 0x1F, data[offset:end], data[offset + 2 : end], ()), end
+    return _read_tlv_slow(data, offset, depth)
+
+
+def _read_tlv_slow(data: bytes, offset: int, depth: int) -> tuple[Tlv, int]:
     if depth > _MAX_DEPTH:
         raise DerError("nesting too deep")
     size = len(data)
@@ -120,10 +136,22 @@ def read_tlv(data: bytes, offset: int = 0, depth: int = 0) -> tuple[Tlv, int]:
 def read_all(data: bytes) -> list[Tlv]:
     """Every element of a concatenation (the content of a SEQUENCE/SET)."""
     items: list[Tlv] = []
+    append = items.append
     offset = 0
-    while offset < len(data):
-        item, offset = read_tlv(data, offset)
-        items.append(item)
+    size = len(data)
+    while offset < size:
+        # Inlined fast path of read_tlv (this loop runs for every element of a certificate).
+        if offset + 1 < size:
+            tag = data[offset]
+            first = data[offset + 1]
+            if tag & 0x1F != 0x1F and first < 0x80:
+                end = offset + 2 + first
+                if end <= size:
+                    append(Tlv(tag, tag & 0x1F, data[offset:end], data[offset + 2 : end], ()))
+                    offset = end
+                    continue
+        item, offset = _read_tlv_slow(data, offset, 0)
+        append(item)
     return items
 
 
@@ -137,7 +165,20 @@ def read_single(data: bytes) -> Tlv:
 # --------------------------------------------------------------------------- values
 
 
+_OID_CACHE: dict[bytes, str] = {}
+
+
 def decode_oid(content: bytes) -> str:
+    cached = _OID_CACHE.get(content)
+    if cached is not None:
+        return cached
+    value = _decode_oid(content)
+    if len(_OID_CACHE) < 4096:
+        _OID_CACHE[content] = value
+    return value
+
+
+def _decode_oid(content: bytes) -> str:
     if not content:
         raise DerError("empty OBJECT IDENTIFIER")
     arcs: list[int] = []

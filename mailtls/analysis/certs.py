@@ -76,6 +76,7 @@ class ParsedCertificate:
     sct_count: int
     self_issued: bool  # subject == issuer (names only)
     unparseable_extensions: tuple[str, ...] = ()  # OIDs whose value could not be decoded
+    spki_sha256: str = ""  # SHA-256 of the SubjectPublicKeyInfo (blocklists, key pinning)
 
     @property
     def is_ca(self) -> bool:
@@ -188,10 +189,21 @@ def parse_certificate(der: bytes) -> ParsedCertificate:
     return parsed
 
 
+_INDEXED: dict[tuple[str, int], CertificateInfo] = {}
+
+
 def describe_certificate(der: bytes, index: int = 0) -> CertificateInfo:
     """The iOS-relevant fields of a certificate; raises CertificateParseError for non-certificates."""
     info = parse_certificate(der).info
-    return info if index == info.index else replace(info, index=index)
+    if index == info.index:
+        return info
+    key = (info.sha256, index)
+    indexed = _INDEXED.get(key)
+    if indexed is None:
+        if len(_INDEXED) >= _CACHE_LIMIT:
+            _INDEXED.clear()
+        indexed = _INDEXED[key] = replace(info, index=index)
+    return indexed
 
 
 def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
@@ -358,6 +370,7 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
         sct_count=decoded["sct_count"],
         self_issued=self_issued,
         unparseable_extensions=decoded["unparseable_extensions"],
+        spki_sha256=hashlib.sha256(spki_tlv.raw).hexdigest(),
     )
     if self_issued and verify_signature(parsed, parsed) is not False:
         parsed = replace(parsed, info=replace(parsed.info, self_signed=True))
@@ -372,7 +385,6 @@ def _strict_parse_error(der: bytes) -> str | None:
         try:
             cert = x509.load_der_x509_certificate(der)
             _ = cert.extensions
-            _ = cert.subject, cert.issuer
         except Exception as exc:  # cryptography raises ValueError and others
             return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     del caught  # warnings (e.g. a zero serial) are not rejections: the certificate was read
@@ -399,7 +411,12 @@ def _format_name(tlv: asn1.Tlv, errors: list[str], label: str) -> tuple[str, lis
     return ",".join(reversed(rdns)), cns
 
 
+_SPECIAL = frozenset(',+"\\<>;#')
+
+
 def _escape(value: str) -> str:
+    if not _SPECIAL.intersection(value) and value[:1] != " " and value[-1:] != " ":
+        return value
     out = []
     for i, char in enumerate(value):
         if (

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from mailtls.analysis import rules as _rules  # noqa: F401  (registers the rules)
-from mailtls.analysis.certs import ParsedCertificate, parse_certificate
+from mailtls.analysis.certs import ParsedCertificate, describe_certificate, parse_certificate
 from mailtls.analysis.path import BuiltPath, Ending, Source, build_path
 from mailtls.analysis.registry import RULES, Context, Hit, Rule, parse_ios_version
 from mailtls.analysis.stores import TrustStore
@@ -68,8 +68,7 @@ def analyze_chain(
         try:
             cert = parse_certificate(der)
             parsed.append(cert)
-            info = cert.info
-            infos.append(info if index == 0 else replace(info, index=index))
+            infos.append(describe_certificate(der, index))
         except CertificateParseError as exc:
             parsed.append(None)
             unreadable.append(index)
@@ -124,11 +123,22 @@ def analyze_chain(
 # --------------------------------------------------------------------------- rules -> findings
 
 
+_ACTIVE: dict[AnchorKind, tuple[Rule, ...]] = {}
+
+
+def _active_rules(kind: AnchorKind) -> tuple[Rule, ...]:
+    """Rules with a check that apply to this anchor kind (computed once per kind)."""
+    active = _ACTIVE.get(kind)
+    if active is None:
+        active = tuple(r for r in RULES.values() if r.check is not None and kind in r.applies_to)
+        _ACTIVE[kind] = active
+    return active
+
+
 def _run_rules(ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
-    for rule_meta in RULES.values():
-        if rule_meta.check is None or ctx.anchor not in rule_meta.applies_to:
-            continue
+    for rule_meta in _active_rules(ctx.anchor):
+        assert rule_meta.check is not None
         try:
             hits = list(rule_meta.check(ctx))
         except Exception as exc:  # one broken rule never loses the report
@@ -142,7 +152,8 @@ def _run_rules(ctx: Context) -> list[Finding]:
                 )
             )
             continue
-        findings.extend(_finding(rule_meta, ctx, hit) for hit in hits)
+        for hit in hits:
+            findings.append(_finding(rule_meta, ctx, hit))
     return findings
 
 

@@ -7,7 +7,6 @@ the path position of the certificate that failed and the evidence that decided i
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -966,8 +965,7 @@ def distrust_wosign_startcom(ctx: Context) -> Iterator[Hit]:
 )
 def blocked_certs_keys(ctx: Context) -> Iterator[Hit]:
     for position, node in enumerate(ctx.nodes):
-        spki_hash = hashlib.sha256(node.cert.spki_der).hexdigest()
-        for digest, what in ((node.cert.sha256, "certificate"), (spki_hash, "key")):
+        for digest, what in ((node.cert.sha256, "certificate"), (node.cert.spki_sha256, "key")):
             entry = BLOCKED.get(digest)
             if entry is None:
                 continue

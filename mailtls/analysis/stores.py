@@ -88,9 +88,16 @@ _CERTIFI_LABEL = (
 )
 
 
-@functools.lru_cache(maxsize=8)
 def system_store(path: Path | None = None) -> TrustStore:
-    """The system trust store (SYS): certifi's bundle by default, or the roots in ``path``."""
+    """The system trust store (SYS): certifi's bundle by default, or the roots in ``path``.
+
+    Cached per path: loading happens once per process.
+    """
+    return _system_store(Path(path) if path is not None else None)
+
+
+@functools.lru_cache(maxsize=8)
+def _system_store(path: Path | None) -> TrustStore:
     if path is not None:
         certs = load_certificates(path)
         return TrustStore(
