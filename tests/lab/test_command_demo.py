@@ -20,24 +20,6 @@ from mailtls.model import Endpoint, EndpointReport, Phase, ProbeResult, Report, 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def _engine_missing() -> str | None:
-    try:
-        from mailtls.analysis import (  # noqa: F401
-            analyze_chain,
-            system_store,
-            transport_findings,
-            user_store,
-        )
-        from mailtls.probe import probe_all  # noqa: F401
-        from mailtls.service import check_async  # noqa: F401
-    except ImportError as exc:
-        return f"the check engine has not landed yet: {exc}"
-    return None
-
-
-needs_engine = pytest.mark.skipif(_engine_missing() is not None, reason=str(_engine_missing()))
-
-
 @pytest.fixture
 def offline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Fail any name lookup that is not an IP literal: the demo must never need DNS."""
@@ -69,7 +51,6 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return lookups
 
 
-@needs_engine
 def test_demo_runs_end_to_end_offline_and_fast(
     capsys: pytest.CaptureFixture[str], offline: list[str]
 ) -> None:
@@ -90,7 +71,6 @@ def test_demo_runs_end_to_end_offline_and_fast(
     assert "Traceback" not in out + err
 
 
-@needs_engine
 def test_demo_json_for_one_scenario(capsys: pytest.CaptureFixture[str], offline: list[str]) -> None:
     assert main(["demo", "--format", "json", "--scenario", "wrong-host"]) == ExitCode.OK
     data = json.loads(capsys.readouterr().out)
@@ -109,7 +89,6 @@ def test_demo_json_for_one_scenario(capsys: pytest.CaptureFixture[str], offline:
     assert offline == []
 
 
-@needs_engine
 def test_demo_good_private_is_trusted_with_its_root_installed(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -203,7 +182,6 @@ def test_unservable_scenario_is_refused_in_one_line(capsys: pytest.CaptureFixtur
     assert f"scenario {name} cannot be served" in err and len(err.strip().splitlines()) == 1
 
 
-@needs_engine
 def test_demo_of_several_catalogue_scenarios_matches_their_expectations(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -214,7 +192,6 @@ def test_demo_of_several_catalogue_scenarios_matches_their_expectations(
     assert data["self_check"]["problems"] == [] and code == ExitCode.OK
 
 
-@needs_engine
 def test_demo_of_every_servable_scenario_matches_the_catalogue(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
