@@ -257,15 +257,24 @@ def _stop_watchdog() -> None:
 
 
 class LogWatch:
-    """Reads a server log from the start of this instance and spots fatal lines."""
+    """Reads a server log from ``offset`` (where this run began) and spots fatal lines."""
 
-    def __init__(self, path: Path, fatal: Sequence[str]) -> None:
+    def __init__(self, path: Path, fatal: Sequence[str], offset: int = 0) -> None:
         self.path = path
+        self.offset = offset
         self._fatal = re.compile("|".join(fatal)) if fatal else None
+
+    def size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
 
     def text(self) -> str:
         try:
-            return self.path.read_text(errors="replace")
+            with self.path.open("rb") as log:
+                log.seek(self.offset)
+                return log.read().decode(errors="replace")
         except FileNotFoundError:
             return ""
 
@@ -449,6 +458,7 @@ class RealServer:
     stop_seconds: float | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _output: IO[bytes] | None = field(default=None, repr=False)
+    _log_offset: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         for bound in (self.tls_min, self.tls_max):
@@ -486,7 +496,8 @@ class RealServer:
 
     @property
     def log(self) -> LogWatch:
-        return LogWatch(self.log_path, self.FATAL_LOG_PATTERNS)
+        """The log of the current run (a restart in the same directory appends to it)."""
+        return LogWatch(self.log_path, self.FATAL_LOG_PATTERNS, self._log_offset)
 
     def url(self, scheme: str, host: str = "mail.example.test") -> str:
         return f"{scheme}://{host}:{self.ports[scheme]}"
@@ -510,6 +521,7 @@ class RealServer:
         if taken:
             raise RigError(f"{self.name}: ports already in use: {taken}")
         command = self._configure(self.directory)
+        self._log_offset = LogWatch(self.log_path, ()).size()
         self._output = (self.directory / "stdout.log").open("ab")
         self._process = subprocess.Popen(
             command,

@@ -183,6 +183,9 @@ def test_stop_is_fast_frees_the_ports_and_a_restart_works(
         assert server.stop_seconds is not None and server.stop_seconds < 0.5
         assert all(state == "Z" for _, state in session_processes(pid))
         assert all(port_is_free(port, server.address) for port in server.ports.values())
+        # An earlier run's failure in the (appended) log must not fail this run.
+        with server.log_path.open("a") as log:
+            log.write("Nov 28 00:00:00 Fatal: fatal: an earlier run failed\n")
         server.start()  # same directory, same ports: stale pid files must not matter
         seen = handshake(server.SCHEMES[0], server.ports[server.SCHEMES[0]], address=server.address)
         assert seen.leaf == server.leaf_der
