@@ -7,6 +7,7 @@ import re
 import socket
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -207,3 +208,17 @@ def test_demo_of_every_servable_scenario_matches_the_catalogue(
     assert code == ExitCode.OK
     assert len(data["demo"]) == len(names)
     assert elapsed < 30
+
+
+def test_demo_json_reports_follow_the_check_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    import jsonschema
+
+    schema_path = (
+        Path(__file__).resolve().parents[2] / "docs" / "schema" / "check-report.schema.json"
+    )
+    schema = json.loads(schema_path.read_text())
+    assert main(["demo", "--format", "json"]) == ExitCode.OK
+    data = json.loads(capsys.readouterr().out)
+    assert [entry["scenario"] for entry in data["demo"]] == list(scenarios.DEMO_SCENARIOS)
+    for entry in data["demo"]:
+        jsonschema.validate(entry["report"], schema)
