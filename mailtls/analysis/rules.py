@@ -142,9 +142,15 @@ def chain_anchor_required(ctx: Context) -> Iterator[Hit]:
             ),
         )
     elif ctx.path.ending is Ending.MISSING_ISSUER:
+        urls = [u for u in cert.ca_issuer_urls if u.lower().startswith("http://")]
+        download = (
+            f" (the iPhone first tries to download it from {urls[0]}; only if that fails does Mail prompt)"
+            if urls
+            else ""
+        )
         yield Hit(
             last,
-            f"The issuer of {_who(ctx, last)} ('{cert.info.issuer}') was not sent by the server and is not a root the iPhone knows.",
+            f"The issuer of {_who(ctx, last)} ('{cert.info.issuer}') was not sent by the server and is not a root the iPhone knows{download}.",
             {
                 "missing_issuer": cert.info.issuer,
                 "aki": cert.info.aki,

@@ -151,3 +151,23 @@ def test_system_store_from_file_and_default_label(tmp_path: Path, lab: Lab) -> N
         "certifi" in default.label and "stand-in for Apple" in default.label and len(default) > 50
     )
     assert system_store() is default  # cached
+
+
+def test_missing_intermediate_mentions_the_aia_download(lab: Lab) -> None:
+    from cryptography import x509
+    from cryptography.x509.oid import AuthorityInformationAccessOID
+
+    aia = x509.AuthorityInformationAccess(
+        [
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.CA_ISSUERS,
+                x509.UniformResourceIdentifier("http://ca.example.test/inter.der"),
+            )
+        ]
+    )
+    leaf = pki.cert_to_der(lab.leaf(extra_extensions=[(aia, False)]))
+    result = analyse([leaf], "USR", pki.cert_to_der(lab.root()))
+    finding = failing(result)["chain_anchor_required"]
+    assert "http://ca.example.test/inter.der" in finding.summary
+    assert finding.evidence["ca_issuer_urls"] == ["http://ca.example.test/inter.der"]
+    assert result.verdict == "prompt"  # mailtls does not fetch; pass fetched=... to use a download
