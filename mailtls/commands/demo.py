@@ -80,7 +80,7 @@ def register(subparsers: Any) -> None:
         "demo",
         help="start local mail servers with sample chains, check them, show the report",
         description=(
-            "Start the lab (local IMAP and SMTP servers on free 127.0.0.1 ports) with the "
+            "Start the lab (local IMAP, POP3 and SMTP servers on free 127.0.0.1 ports) with the "
             "catalogue's demo scenarios, check them the way iPhone Mail connects, and print "
             "the reports with what to look at. Offline; takes a few seconds. Exit 0 when "
             "every verdict is the expected one."
@@ -275,6 +275,15 @@ def _wrap(text: str, indent: str = "") -> list[str]:
     return textwrap.wrap(text, width=88, initial_indent=indent, subsequent_indent=indent)
 
 
+def describe_kind(scheme: str) -> str:
+    """ "imaps" -> "imaps (IMAP, implicit TLS, like port 993)"."""
+    from mailtls.model import TlsMode, service_for_scheme
+
+    service = service_for_scheme(scheme)
+    mode = "implicit TLS" if service.tls_mode is TlsMode.IMPLICIT else "STARTTLS"
+    return f"{scheme} ({service.protocol.value.upper()}, {mode}, like port {service.default_port})"
+
+
 def intro(results: list[DemoResult]) -> list[str]:
     count = len(results)
     servers = "one mail server" if count == 1 else f"{count} mail servers"
@@ -290,7 +299,7 @@ def intro(results: list[DemoResult]) -> list[str]:
     for number, result in enumerate(results, 1):
         case = result.case
         root = "root installed on the iPhone" if case.root_installed else "nothing installed"
-        kinds = ", ".join(case.schemes) if len(case.schemes) < 7 else "all 7 kinds"
+        kinds = describe_kind(case.schemes[0]) if len(case.schemes) == 1 else "all 7 kinds"
         lines.append(f"  {number}. {case.scenario.name}: {case.scenario.title}")
         lines.append(f"     served as {kinds}; {root}")
     return lines

@@ -156,10 +156,10 @@ def test_intro_and_sections_explain_each_scenario() -> None:
     results = [_unchecked_result(c) for c in cases]
     text = "\n".join(demo.intro(results))
     assert text.startswith("mailtls demo: 2 mail servers now run on this machine")
-    assert "1. self-signed-ca:" in text and "served as imaps; nothing installed" in text
-    assert (
-        "2. good-private:" in text and "served as submission; root installed on the iPhone" in text
-    )
+    assert "1. self-signed-ca:" in text
+    assert "served as imaps (IMAP, implicit TLS, like port 993); nothing installed" in text
+    assert "2. good-private:" in text
+    assert "served as submission (SMTP, STARTTLS, like port 587); root installed" in text
     section = "\n".join(demo.section(2, results[1]))
     assert "Root installed on the iPhone: yes" in section and "Expected verdict: trusted" in section
     assert "Look at: what 'fixed' looks like." in section
