@@ -448,4 +448,5 @@ def _serve(lab: Lab, seconds: float | None) -> None:
         print("", file=sys.stderr)
     finally:
         if in_main:
-            signal.signal(signal.SIGTERM, previous)
+            # None means "set outside Python"; the default is the closest we can restore.
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
