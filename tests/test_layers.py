@@ -92,7 +92,13 @@ def test_engines_and_use_cases_never_import_front_ends() -> None:
 
 
 def test_vocabulary_imports_no_engine() -> None:
-    engines = ("mailtls.probe", "mailtls.analysis", "mailtls.dns", "mailtls.service", "mailtls.report")
+    engines = (
+        "mailtls.probe",
+        "mailtls.analysis",
+        "mailtls.dns",
+        "mailtls.service",
+        "mailtls.report",
+    )
     for name in ("model.py", "errors.py", "exitcodes.py", "serialize.py"):
         imported = _imports(PACKAGE / name)
         assert not [i for i in imported if any(_under(i, e) for e in engines)], name

@@ -23,7 +23,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("targets", nargs="+", metavar="TARGET", help="host name or URL")
     parser.add_argument(
-        "--history", metavar="PATH",
+        "--history",
+        metavar="PATH",
         help="history database (default $XDG_STATE_HOME/mailtls/history.sqlite3)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -83,9 +84,7 @@ def render_periods(target: str, target_periods: list[Any], database: str) -> str
             lines.append(f"{period.url} at {period.address or '(unresolved)'}")
             last_key = key
             previous_leaf = None
-        span = (
-            f"{period.first_seen:%Y-%m-%d %H:%M} .. {period.last_seen:%Y-%m-%d %H:%M} UTC"
-        )
+        span = f"{period.first_seen:%Y-%m-%d %H:%M} .. {period.last_seen:%Y-%m-%d %H:%M} UTC"
         if period.leaf_sha256:
             what = f"leaf {period.leaf_sha256[:16]}…  {', '.join(period.verdicts) or '-'}"
         else:
