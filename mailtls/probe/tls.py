@@ -19,7 +19,6 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from mailtls.model import TLS_VERSIONS
 from mailtls.probe.dialog import quote
 
 CIPHERS = "ALL:!aNULL:!eNULL:@SECLEVEL=0"
@@ -245,7 +244,3 @@ class TlsHandshake:
             return HandshakeError("no cipher in common with the server", tls_refused=True)
         text = getattr(exc, "reason", None) or str(exc)
         return HandshakeError(f"TLS handshake failed: {text}")
-
-
-def version_names() -> tuple[str, ...]:
-    return TLS_VERSIONS

@@ -213,6 +213,7 @@ async def _plaintext_dialog(
     budget = _budget(phase, options)
     phase_at = time.monotonic() + budget
     pending: deque[Event] = deque()
+    received = 0
     while True:
         while pending:
             event = pending.popleft()
@@ -237,11 +238,14 @@ async def _plaintext_dialog(
         except TimeoutError:
             partial = dialog.reader.pending
             extra = f" (received {len(partial)} bytes without an end of line)" if partial else ""
+            if phase is Phase.GREETING and not partial and not received:
+                extra = " (nothing received: the port may expect implicit TLS, or the server is overloaded)"
             raise ProbeFailure(
                 Status.TIMEOUT,
                 phase,
                 clock.timeout_reason(phase_at, budget, dialog.waiting_for) + extra,
             ) from None
+        received += len(data)
         pending.extend(dialog.receive(data) if data else dialog.closed())
 
 
@@ -366,7 +370,8 @@ async def probe_endpoint(endpoint: Endpoint, options: ProbeOptions) -> ProbeResu
 
     def stamp(probe_result: ProbeResult) -> ProbeResult:
         elapsed = round((time.monotonic() - start) * 1000.0, 1)
-        return replace(probe_result, elapsed_ms=elapsed, started_at=started_at)
+        error = " ".join(probe_result.error.split()) if probe_result.error else None
+        return replace(probe_result, elapsed_ms=elapsed, started_at=started_at, error=error)
 
     address = endpoint.address
     if address is None:

@@ -115,7 +115,13 @@ def test_endpoints_for_a_host_with_two_addresses(servers: HostileServers, chain:
 
 HOSTILE_CASES = [
     # (scheme, behaviour, status, phase, words in the reason)
-    ("smtp", "silent", Status.TIMEOUT, Phase.GREETING, "waiting for the greeting"),
+    (
+        "smtp",
+        "silent",
+        Status.TIMEOUT,
+        Phase.GREETING,
+        "waiting for the greeting (nothing received",
+    ),
     ("imaps", "silent", Status.TIMEOUT, Phase.HANDSHAKE, "TLS handshake"),
     ("imap", "unterminated_greeting", Status.TIMEOUT, Phase.GREETING, "without an end of line"),
     ("pop3", "endless_line", Status.PROTOCOL_ERROR, Phase.GREETING, "longer than 8192 bytes"),
