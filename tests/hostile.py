@@ -57,6 +57,8 @@ class Spec:
     chain: Sequence[bytes] = ()  # PEM or DER certificates, leaf first, sent as given
     key: Any = None  # a mailtls.pki private key
     behaviour: str = "normal"
+    #: When set, every connection after the first behaves like this instead.
+    later_behaviour: str | None = None
     host: str = "127.0.0.1"
     greeting_capabilities: bool = False  # IMAP: capabilities in the greeting's code
     minimum_version: str | None = None  # "TLSv1", ... ; None: OpenSSL's default
@@ -179,6 +181,8 @@ class HostileServers:
         return context
 
     async def _listen(self, spec: Spec, context: ssl.SSLContext | None) -> int:
+        seen = 0
+
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             task = asyncio.current_task()
             assert task is not None
@@ -186,7 +190,12 @@ class HostileServers:
             self._writers.add(writer)
             self.connections += 1
             try:
-                await _Session(spec, context, reader, writer).run()
+                nonlocal seen
+                seen += 1
+                session = _Session(spec, context, reader, writer)
+                if seen > 1 and spec.later_behaviour:
+                    session.behaviour = spec.later_behaviour
+                await session.run()
             except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError, OSError):
                 pass
             except asyncio.CancelledError:

@@ -228,3 +228,29 @@ def test_unknown_critical_extension_is_still_captured_byte_for_byte(
     [result] = probe_sync([Endpoint("smtp", "mail.example.test", port, "127.0.0.1")], OPTIONS)
     assert result.status is Status.OK, result.error
     assert result.chain == (leaf,)
+
+
+def test_version_checks_never_outlive_the_deadline(servers: HostileServers, chain: Chain) -> None:
+    import time
+
+    # TLS 1.2 only for the capture; every later connection (the pinned ones) hangs.
+    spec = Spec(
+        "imap",
+        "implicit",
+        chain.certs,
+        chain.key,
+        maximum_version="TLSv1.2",
+        later_behaviour="silent",
+    )
+    port = servers.start(spec)
+    options = ProbeOptions(timeouts=Timeouts(1.0, 5.0, 5.0, 5.0), deadline=1.2, check_versions=True)
+    started = time.monotonic()
+    [result] = probe_sync([Endpoint("imaps", "mail.example.test", port, "127.0.0.1")], options)
+    assert time.monotonic() - started < options.deadline + 0.5
+    assert result.status is Status.OK and result.chain == chain.certs
+    assert result.accepted_tls_versions == {
+        "TLSv1": None,
+        "TLSv1.1": None,
+        "TLSv1.2": True,
+        "TLSv1.3": False,
+    }
