@@ -1,0 +1,848 @@
+#!/usr/bin/env python3
+"""mailtls performance benchmark (issue 8): measured side by side, failing loudly.
+
+    python3 bench/run.py                 # everything; exit 1 when a target is missed
+    python3 bench/run.py --install-peers # first install sslyze into its own venv
+    python3 bench/run.py --only startup,offline --rounds 3
+
+Sections (see bench/README.md and docs/performance.md):
+
+* startup: ``mailtls --version`` and ``mailtls check --help`` against ``python3 -c pass``
+  (same interpreter, interleaved); ``check`` must not import textual.
+* host: real Dovecot + Postfix (tests/realservers) serving one host's 7 endpoints;
+  ``mailtls check`` (probe, full iOS analysis, JSON) against sslyze (certificate info,
+  its Python API, concurrent) and ``openssl s_client`` (7 processes at once), interleaved.
+* fleet: 1,000 endpoints served by the lab in a separate process; endpoints per second,
+  peak memory, peak file descriptors, growth with the fleet size, the history database.
+* offline: the trust engine on typical 3-certificate chains, CPU time on one core, with a
+  cProfile of where the time goes.
+
+Every tool runs as its own process, timed from spawn to exit (wall time) with the peak
+resident memory from ``os.wait4`` (``ru_maxrss``). Python runs as the real interpreter
+binary (not a pyenv shim), with bytecode caching on (as for an installed package; the
+cache lives in ~/.cache/mailtls-bench so the checkout stays clean).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "bench"
+CACHE = Path(os.environ.get("MAILTLS_BENCH_CACHE", Path.home() / ".cache" / "mailtls-bench"))
+SSLYZE_VENV = CACHE / "sslyze"
+SSLYZE_SPEC = "sslyze==6.*"
+#: The interpreter itself, never a shim script in front of it (pyenv's is a bash script).
+PYTHON = os.path.realpath(sys.executable)
+SECTIONS = ("startup", "host", "fleet", "offline")
+MIB = 1024 * 1024
+
+# Targets of issue 8.
+HOST_RATIO_MAX = 0.3  # mailtls time / sslyze time, one host, 7 endpoints
+HOST_MEMORY_MAX_MIB = 40.0
+STARTUP_RATIO_MAX = 2.0  # x `python3 -c pass`
+FLEET_RATE_MIN = 150.0  # endpoints per second
+OFFLINE_RATE_MIN = 2000.0  # chains per second on one core
+
+
+# --------------------------------------------------------------------------- processes
+
+
+@dataclass
+class Run:
+    """One finished process (or group of processes run at the same time)."""
+
+    wall: float  # seconds from spawn to exit
+    rss_kib: int  # peak resident set size (ru_maxrss, KiB); max over a group
+    returncode: int
+    stdout: str = ""
+    stderr: str = ""
+    peak_fds: int = 0  # most open file descriptors seen (when sampled)
+    cpu: float = 0.0  # user + system seconds
+
+    @property
+    def rss_mib(self) -> float:
+        return self.rss_kib / 1024
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of every measured process: the checkout, bytecode cached."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(CACHE / "pycache")
+    env["PYTHONPATH"] = str(REPO)
+    env["NO_COLOR"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def _count_fds(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return 0
+
+
+def measure(
+    command: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 600.0,
+    sample_fds: bool = False,
+    cwd: Path | None = None,
+) -> Run:
+    """Run ``command`` to completion; wall time, peak RSS (wait4) and output."""
+    return measure_group([command], env=env, timeout=timeout, sample_fds=sample_fds, cwd=cwd)
+
+
+def measure_group(
+    commands: Sequence[Sequence[str]],
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 600.0,
+    sample_fds: bool = False,
+    cwd: Path | None = None,
+) -> Run:
+    """Start every command at once; wall time until the last exits; the largest peak RSS."""
+    env = env or child_env()
+    with contextlib.ExitStack() as stack:
+        outputs = [
+            (
+                stack.enter_context(tempfile.TemporaryFile()),
+                stack.enter_context(tempfile.TemporaryFile()),
+            )
+            for _ in commands
+        ]
+        began = time.perf_counter()
+        processes = [
+            subprocess.Popen(
+                list(command),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                env=env,
+                cwd=cwd,
+            )
+            for command, (out, err) in zip(commands, outputs, strict=True)
+        ]
+        peak_fds = 0
+        stop_sampling = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak_fds
+            while not stop_sampling.wait(0.005):
+                for process in processes:
+                    peak_fds = max(peak_fds, _count_fds(process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True) if sample_fds else None
+        if sampler is not None:
+            sampler.start()
+        killer = threading.Timer(timeout, lambda: [_kill(p) for p in processes])
+        killer.start()
+        rss = 0
+        codes: list[int] = []
+        cpu = 0.0
+        try:
+            for process in processes:
+                _pid, status, usage = os.wait4(process.pid, 0)
+                process.returncode = os.waitstatus_to_exitcode(status)
+                codes.append(process.returncode)
+                rss = max(rss, usage.ru_maxrss)
+                cpu += usage.ru_utime + usage.ru_stime
+        finally:
+            killer.cancel()
+            stop_sampling.set()
+            for process in processes:
+                if process.returncode is None:
+                    _kill(process)
+                    process.wait()
+        wall = time.perf_counter() - began
+        if sampler is not None:
+            sampler.join()
+        texts = []
+        for out, err in outputs:
+            out.seek(0)
+            err.seek(0)
+            texts.append((out.read().decode(errors="replace"), err.read().decode(errors="replace")))
+    worst = next((c for c in codes if c != 0), 0)
+    return Run(
+        wall=wall,
+        rss_kib=rss,
+        returncode=worst,
+        stdout="".join(t[0] for t in texts),
+        stderr="".join(t[1] for t in texts),
+        peak_fds=peak_fds,
+        cpu=cpu,
+    )
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGKILL)
+
+
+def mailtls(*args: str) -> list[str]:
+    """``mailtls ARGS`` as the console script runs it, from this checkout."""
+    return [PYTHON, "-m", "mailtls", *args]
+
+
+def sslyze_python() -> Path | None:
+    python = SSLYZE_VENV / "bin" / "python"
+    return python if python.exists() else None
+
+
+def install_sslyze() -> None:
+    """sslyze in its own venv: its pinned cryptography never meets the project's."""
+    print(f"installing {SSLYZE_SPEC} into {SSLYZE_VENV} ...", flush=True)
+    SSLYZE_VENV.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([PYTHON, "-m", "venv", str(SSLYZE_VENV)], check=True)
+    subprocess.run(
+        [str(SSLYZE_VENV / "bin" / "pip"), "install", "--quiet", SSLYZE_SPEC], check=True
+    )
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Target:
+    name: str
+    met: bool
+    detail: str
+
+
+@dataclass
+class Results:
+    targets: list[Target] = field(default_factory=list)
+    figures: dict[str, object] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+    def target(self, name: str, met: bool, detail: str) -> None:
+        self.targets.append(Target(name, met, detail))
+        print(f"  target {'met   ' if met else 'MISSED'} {name}: {detail}", flush=True)
+
+    def skip(self, what: str) -> None:
+        self.skipped.append(what)
+        print(f"  skipped: {what}", flush=True)
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def interleaved(
+    tools: dict[str, Callable[[], Run]], rounds: int, warmup: bool = True
+) -> dict[str, list[Run]]:
+    """Each round runs every tool once; the order rotates (A B C, B C A, ...)."""
+    names = list(tools)
+    if warmup:
+        for name in names:
+            tools[name]()
+    runs: dict[str, list[Run]] = {name: [] for name in names}
+    for round_number in range(rounds):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            runs[name].append(tools[name]())
+    return runs
+
+
+def print_table(runs: dict[str, list[Run]]) -> None:
+    print(f"  {'':28} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MiB':>9}")
+    for name, items in runs.items():
+        walls = [r.wall for r in items]
+        print(
+            f"  {name:28} {median(walls):9.3f} {min(walls):7.3f} {max(walls):7.3f}"
+            f" {max(r.rss_mib for r in items):9.1f}"
+        )
+
+
+def require(run: Run, what: str, check: Callable[[Run], str | None] | None = None) -> None:
+    """A measured run that failed must not be timed as if it worked."""
+    problem = f"exit {run.returncode}" if run.returncode != 0 else None
+    if problem is None and check is not None:
+        problem = check(run)
+    if problem:
+        tail = (run.stderr or run.stdout).strip().splitlines()[-5:]
+        raise BenchError(f"{what} failed ({problem}): " + " | ".join(tail))
+
+
+class BenchError(RuntimeError):
+    """The benchmark itself could not run (a tool failed, a server did not start)."""
+
+
+# --------------------------------------------------------------------------- startup
+
+
+def bench_startup(results: Results, rounds: int) -> None:
+    print("\n== start-up: mailtls --version / check --help vs python3 -c pass", flush=True)
+    env = child_env()
+    tools = {
+        "python3 -c pass": lambda: measure([PYTHON, "-c", "pass"], env=env),
+        "mailtls --version": lambda: measure(mailtls("--version"), env=env),
+        "mailtls check --help": lambda: measure(mailtls("check", "--help"), env=env),
+    }
+    runs = interleaved(tools, rounds)
+    for name in ("mailtls --version", "mailtls check --help"):
+        for run in runs[name]:
+            require(run, name)
+    print_table(runs)
+    base = median([r.wall for r in runs["python3 -c pass"]])
+    for name in ("mailtls --version", "mailtls check --help"):
+        value = median([r.wall for r in runs[name]])
+        ratio = value / base
+        results.figures[f"startup {name}"] = {"median_s": value, "ratio": ratio}
+        results.target(
+            f"start-up '{name}'",
+            ratio <= STARTUP_RATIO_MAX,
+            f"{value * 1000:.0f} ms = {ratio:.2f}x python3 -c pass ({base * 1000:.0f} ms);"
+            f" limit {STARTUP_RATIO_MAX}x",
+        )
+    results.figures["startup python3 -c pass"] = {"median_s": base}
+    traced = measure([PYTHON, "-X", "importtime", "-m", "mailtls", "check", "--help"], env=env)
+    heavy = imported_heavy(traced.stderr)
+    results.target(
+        "'check --help' imports no textual/cryptography/asyncio",
+        not heavy,
+        "none imported" if not heavy else f"imported: {', '.join(heavy)}",
+    )
+
+
+def imported_heavy(importtime_log: str) -> list[str]:
+    """Top-level packages of interest in a ``-X importtime`` log."""
+    found = set()
+    for line in importtime_log.splitlines():
+        name = line.rsplit("|", 1)[-1].strip()
+        top = name.split(".", 1)[0]
+        if top in ("textual", "rich", "cryptography", "asyncio", "dns"):
+            found.add(top)
+    return sorted(found)
+
+
+# --------------------------------------------------------------------------- host
+
+
+@contextlib.contextmanager
+def real_servers() -> Iterator[tuple[list[dict[str, object]], Path]]:
+    """Dovecot + Postfix of tests/realservers serving one host's 7 endpoints."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from tests.realservers.common import availability_problem, start_all, stop_all
+    from tests.realservers.dovecot import DovecotInstance
+    from tests.realservers.material import private_chain
+    from tests.realservers.postfix import MASTER, PostfixInstance
+
+    problem = availability_problem("dovecot", MASTER)
+    if problem:
+        raise BenchError(f"real servers unavailable: {problem}")
+    material = private_chain("mail.example.test")
+    directory = Path(tempfile.mkdtemp(prefix="mailtls-bench."))
+    root = directory / "root.pem"
+    root.write_bytes(material.root_pem)
+    # weak_ok=False: TLS 1.2+ and default ciphers, as a current Dovecot/Postfix ships.
+    servers = [
+        DovecotInstance(material.chain_pem, material.key_pem, weak_ok=False),
+        PostfixInstance(material.chain_pem, material.key_pem, weak_ok=False),
+    ]
+    start_all(servers)
+    try:
+        endpoints = [
+            {"scheme": scheme, "host": "mail.example.test", "address": s.address, "port": port}
+            for s in servers
+            for scheme, port in s.ports.items()
+        ]
+        yield endpoints, root
+    finally:
+        stop_all(servers)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+S_CLIENT_STARTTLS = {"imap": "imap", "pop3": "pop3", "smtp": "smtp", "submission": "smtp"}
+
+
+def s_client_command(endpoint: dict[str, object]) -> list[str]:
+    command = [
+        "openssl",
+        "s_client",
+        "-connect",
+        f"{endpoint['address']}:{endpoint['port']}",
+        "-servername",
+        str(endpoint["host"]),
+        "-showcerts",
+    ]
+    starttls = S_CLIENT_STARTTLS.get(str(endpoint["scheme"]))
+    if starttls:
+        command += ["-starttls", starttls]
+    return command
+
+
+def url(endpoint: dict[str, object]) -> str:
+    return f"{endpoint['scheme']}://{endpoint['host']}:{endpoint['port']}"
+
+
+def check_json_report(
+    expected: int, verdict: str | None = "trusted"
+) -> Callable[[Run], str | None]:
+    def check(run: Run) -> str | None:
+        try:
+            report = json.loads(run.stdout)
+        except json.JSONDecodeError:
+            return "no JSON on stdout"
+        endpoints = report.get("endpoints", [])
+        ok = [e for e in endpoints if e.get("status") == "ok"]
+        if len(ok) != expected:
+            return f"{len(ok)} of {expected} endpoints ok"
+        if verdict and any(e.get("verdict") != verdict for e in ok):
+            return f"a verdict other than {verdict}: {sorted({e.get('verdict') for e in ok})}"
+        return None
+
+    return check
+
+
+def check_sslyze(run: Run) -> str | None:
+    return None if "certificates" in run.stdout else "no summary line"
+
+
+def check_s_client(run: Run) -> str | None:
+    return None if run.stdout.count("BEGIN CERTIFICATE") >= 7 else "not every chain printed"
+
+
+def bench_host(results: Results, rounds: int) -> None:
+    print("\n== one host, 7 endpoints: real Dovecot + Postfix on loopback", flush=True)
+    env = child_env()
+    sslyze = sslyze_python()
+    with real_servers() as (endpoints, root), tempfile.TemporaryDirectory() as work:
+        endpoints_file = Path(work) / "endpoints.json"
+        endpoints_file.write_text(json.dumps(endpoints))
+        address = str(endpoints[0]["address"])
+        check_args = [
+            "check",
+            "--format",
+            "json",
+            "--no-history",
+            "--no-discover",
+            "--address",
+            address,
+            "--ca-file",
+            str(root),
+            *[url(e) for e in endpoints],
+        ]
+        verify_mailtls = check_json_report(len(endpoints))
+
+        def run_mailtls() -> Run:
+            run = measure(mailtls(*check_args), env=env)
+            require(run, "mailtls check", verify_mailtls)
+            return run
+
+        def run_s_client() -> Run:
+            run = measure_group([s_client_command(e) for e in endpoints], env=env)
+            require(run, "openssl s_client", check_s_client)
+            return run
+
+        tools: dict[str, Callable[[], Run]] = {"mailtls check (json)": run_mailtls}
+        if sslyze is not None:
+
+            def run_sslyze() -> Run:
+                run = measure(
+                    [
+                        str(sslyze),
+                        "-W",
+                        "ignore",
+                        str(BENCH / "sslyze_driver.py"),
+                        str(endpoints_file),
+                    ],
+                    env=env,
+                )
+                require(run, "sslyze", check_sslyze)
+                return run
+
+            tools["sslyze certinfo (API)"] = run_sslyze
+        else:
+            results.skip("sslyze not installed (run with --install-peers): sslyze ratios skipped")
+        if shutil.which("openssl"):
+            tools["openssl s_client x7"] = run_s_client
+        runs = interleaved(tools, rounds)
+        print_table(runs)
+
+        # Does a real check import textual? One more run, traced.
+        traced = measure([PYTHON, "-X", "importtime", "-m", "mailtls", *check_args], env=env)
+        require(traced, "mailtls check (traced)")
+        textual = [m for m in imported_heavy(traced.stderr) if m in ("textual", "rich")]
+        results.target(
+            "'check' never imports textual",
+            not textual,
+            "textual not imported" if not textual else f"imported: {', '.join(textual)}",
+        )
+
+    ours = runs["mailtls check (json)"]
+    ours_median = median([r.wall for r in ours])
+    peak = max(r.rss_mib for r in ours)
+    results.figures["host mailtls"] = {"median_s": ours_median, "peak_mib": peak}
+    results.target(
+        "host peak memory",
+        peak <= HOST_MEMORY_MAX_MIB,
+        f"{peak:.1f} MiB (max of {len(ours)} runs); limit {HOST_MEMORY_MAX_MIB:.0f} MiB",
+    )
+    if "sslyze certinfo (API)" in runs:
+        theirs = runs["sslyze certinfo (API)"]
+        theirs_median = median([r.wall for r in theirs])
+        ratio = ours_median / theirs_median
+        results.figures["host sslyze"] = {
+            "median_s": theirs_median,
+            "peak_mib": max(r.rss_mib for r in theirs),
+            "ratio": ratio,
+        }
+        results.target(
+            "host time vs sslyze",
+            ratio <= HOST_RATIO_MAX,
+            f"mailtls {ours_median:.3f} s / sslyze {theirs_median:.3f} s = {ratio:.2f}x;"
+            f" limit {HOST_RATIO_MAX}x",
+        )
+    if "openssl s_client x7" in runs:
+        floor = median([r.wall for r in runs["openssl s_client x7"]])
+        results.figures["host s_client"] = {"median_s": floor, "ratio": ours_median / floor}
+        print(f"  mailtls / openssl s_client floor: {ours_median / floor:.1f}x (information)")
+
+
+# --------------------------------------------------------------------------- fleet
+
+
+@contextlib.contextmanager
+def fleet_server(work: Path) -> Iterator[dict[str, object]]:
+    """bench/fleet_server.py in its own process; yields its JSON line."""
+    process = subprocess.Popen(
+        [PYTHON, str(BENCH / "fleet_server.py"), str(work)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=child_env(),
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line:
+            raise BenchError("fleet server did not start")
+        yield json.loads(line)
+    finally:
+        assert process.stdin is not None
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def fleet_endpoints(server: dict[str, object], size: int) -> list[dict[str, object]]:
+    """``size`` endpoints: host names h0000.fleet.test, ... each with the 7 kinds in turn."""
+    ports = dict(server["ports"])  # type: ignore[call-overload]
+    kinds = list(ports)
+    return [
+        {
+            "scheme": kinds[i % len(kinds)],
+            "host": f"h{i // len(kinds):05d}.fleet.test",
+            "address": server["address"],
+            "port": ports[kinds[i % len(kinds)]],
+        }
+        for i in range(size)
+    ]
+
+
+def check_jsonl(expected: int) -> Callable[[Run], str | None]:
+    def check(run: Run) -> str | None:
+        ok = trusted = 0
+        for line in run.stdout.splitlines():
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError:
+                return "a line that is not JSON"
+            if item.get("record") == "endpoint" and item.get("status") == "ok":
+                ok += 1
+                trusted += item.get("verdict") == "trusted"
+        if ok != expected or trusted != expected:
+            return f"{ok} of {expected} endpoints ok, {trusted} trusted"
+        return None
+
+    return check
+
+
+def bench_fleet(results: Results, rounds: int, size: int, concurrency: int) -> None:
+    print(f"\n== fleet: {size} endpoints on loopback, served by a separate process", flush=True)
+    env = child_env()
+    sslyze = sslyze_python()
+    with tempfile.TemporaryDirectory(prefix="mailtls-fleet.") as work_dir:
+        work = Path(work_dir)
+        with fleet_server(work) as server:
+            root = str(server["root"])
+
+            def files(n: int) -> tuple[Path, Path]:
+                endpoints = fleet_endpoints(server, n)
+                targets = work / f"targets-{n}.txt"
+                targets.write_text("\n".join(url(e) for e in endpoints) + "\n")
+                as_json = work / f"endpoints-{n}.json"
+                as_json.write_text(json.dumps(endpoints))
+                return targets, as_json
+
+            def check_args(targets: Path, *extra: str) -> list[str]:
+                return [
+                    "check",
+                    "--format",
+                    "jsonl",
+                    "--no-discover",
+                    "--address",
+                    str(server["address"]),
+                    "--ca-file",
+                    root,
+                    "--timeout",
+                    "600",
+                    "--concurrency",
+                    str(concurrency),
+                    "-f",
+                    str(targets),
+                    *extra,
+                ]
+
+            targets, endpoints_json = files(size)
+
+            def run_mailtls(n: int = size, target_file: Path = targets, *extra: str) -> Run:
+                run = measure(mailtls(*check_args(target_file, *extra)), env=env, sample_fds=True)
+                require(run, f"mailtls check ({n} endpoints)", check_jsonl(n))
+                return run
+
+            tools: dict[str, Callable[[], Run]] = {
+                "mailtls check (jsonl)": lambda: run_mailtls(size, targets, "--no-history")
+            }
+            if sslyze is not None:
+
+                def run_sslyze() -> Run:
+                    run = measure(
+                        [
+                            str(sslyze),
+                            "-W",
+                            "ignore",
+                            str(BENCH / "sslyze_driver.py"),
+                            str(endpoints_json),
+                            str(concurrency),
+                        ],
+                        env=env,
+                    )
+                    require(run, "sslyze (fleet)", check_sslyze)
+                    return run
+
+                tools["sslyze certinfo (API)"] = run_sslyze
+            else:
+                results.skip("sslyze not installed: fleet comparison skipped")
+            runs = interleaved(tools, rounds, warmup=False)
+            print_table(runs)
+            ours = runs["mailtls check (jsonl)"]
+            wall = median([r.wall for r in ours])
+            rate = size / wall
+            peak = max(r.rss_mib for r in ours)
+            fds = max(r.peak_fds for r in ours)
+            cpu = median([r.cpu for r in ours])
+            results.figures["fleet mailtls"] = {
+                "endpoints": size,
+                "median_s": wall,
+                "endpoints_per_s": rate,
+                "peak_mib": peak,
+                "peak_fds": fds,
+                "cpu_s": cpu,
+                "concurrency": concurrency,
+            }
+            print(
+                f"  mailtls: {rate:.0f} endpoints/s, peak {peak:.1f} MiB, at most {fds} open"
+                f" file descriptors, {cpu:.2f} s CPU (client only)"
+            )
+            results.target(
+                "fleet rate",
+                rate >= FLEET_RATE_MIN,
+                f"{rate:.0f} endpoints/s ({size} in {wall:.2f} s); limit >= {FLEET_RATE_MIN:.0f}/s",
+            )
+            if "sslyze certinfo (API)" in runs:
+                theirs = median([r.wall for r in runs["sslyze certinfo (API)"]])
+                results.figures["fleet sslyze"] = {
+                    "median_s": theirs,
+                    "endpoints_per_s": size / theirs,
+                    "peak_mib": max(r.rss_mib for r in runs["sslyze certinfo (API)"]),
+                }
+                results.target(
+                    "fleet faster than sslyze",
+                    wall < theirs,
+                    f"mailtls {wall:.2f} s vs sslyze {theirs:.2f} s ({theirs / wall:.1f}x faster)",
+                )
+
+            # Growth: memory and descriptors at a quarter, half and the whole fleet.
+            print("  growth with the fleet size (one run each):")
+            growth = []
+            for n in sorted({max(7, size // 4), max(7, size // 2)}):
+                small_targets, _ = files(n)
+                run = run_mailtls(n, small_targets, "--no-history")
+                growth.append((n, run))
+            growth.append((size, ours[0]))
+            for n, run in growth:
+                print(
+                    f"    {n:6d} endpoints: {run.wall:6.2f} s  {n / run.wall:6.0f}/s"
+                    f"  peak {run.rss_mib:6.1f} MiB  fds {run.peak_fds}"
+                )
+            (n0, r0), (n1, r1) = growth[0], growth[-1]
+            per_endpoint_kib = (r1.rss_kib - r0.rss_kib) / max(1, n1 - n0)
+            results.figures["fleet growth"] = {
+                "points": [(n, r.wall, r.rss_mib, r.peak_fds) for n, r in growth],
+                "kib_per_endpoint": per_endpoint_kib,
+            }
+            print(f"    memory grows by {per_endpoint_kib:.1f} KiB per endpoint checked")
+
+            # The history database: what recording the fleet costs.
+            database = work / "history.sqlite3"
+            first = run_mailtls(size, targets, "--history", str(database))
+            second = run_mailtls(size, targets, "--history", str(database))
+            size_bytes = database.stat().st_size
+            results.figures["fleet history"] = {
+                "first_s": first.wall,
+                "second_s": second.wall,
+                "bytes_per_check_per_endpoint": size_bytes / (2 * size),
+                "database_bytes": size_bytes,
+            }
+            print(
+                f"  with history: {first.wall:.2f} s (first), {second.wall:.2f} s (second,"
+                f" compares); database {size_bytes / MIB:.1f} MiB after 2 checks ="
+                f" {size_bytes / (2 * size) / 1024:.1f} KiB per endpoint per check"
+            )
+
+
+# --------------------------------------------------------------------------- offline
+
+
+def bench_offline(results: Results, chains: int) -> None:
+    print(f"\n== offline analysis: {chains} typical 3-certificate chains, one core", flush=True)
+    run = measure([PYTHON, str(BENCH / "offline.py"), str(chains)], env=child_env(), timeout=900)
+    require(run, "offline analysis")
+    print("\n".join("  " + line for line in run.stdout.rstrip().splitlines()))
+    figures = json.loads(run.stdout.strip().splitlines()[-1].removeprefix("RESULT "))
+    results.figures["offline"] = figures
+    rate = figures["typical_chains_per_cpu_s"]
+    results.target(
+        "offline analysis rate",
+        rate >= OFFLINE_RATE_MIN,
+        f"{rate:.0f} chains per CPU second; limit >= {OFFLINE_RATE_MIN:.0f}",
+    )
+
+
+# --------------------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bench/run.py",
+        description="mailtls performance benchmark (issue 8); exits 1 when a target is missed.",
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        metavar="LIST",
+        help=f"comma-separated sections to run (default all: {','.join(SECTIONS)})",
+    )
+    parser.add_argument("--rounds", type=int, default=7, help="rounds per tool (default 7)")
+    parser.add_argument(
+        "--startup-rounds", type=int, default=21, help="rounds for start-up (default 21)"
+    )
+    parser.add_argument(
+        "--fleet-size", type=int, default=1000, help="endpoints in the fleet (default 1000)"
+    )
+    parser.add_argument(
+        "--fleet-rounds", type=int, default=3, help="rounds of the fleet run (default 3)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=64, help="fleet concurrency, both tools (default 64)"
+    )
+    parser.add_argument(
+        "--chains", type=int, default=2000, help="chains in the offline run (default 2000)"
+    )
+    parser.add_argument(
+        "--install-peers",
+        action="store_true",
+        help=f"install {SSLYZE_SPEC} into {SSLYZE_VENV} first (needs the package index)",
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
+    parser.add_argument("--no-fail", action="store_true", help="report missed targets but exit 0")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in args.sections if s not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    for name in ("rounds", "startup_rounds", "fleet_size", "fleet_rounds", "concurrency", "chains"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    return args
+
+
+def machine_line() -> str:
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{os.cpu_count()} cores, load average {load}; {Path(PYTHON).name}"
+        f" {sys.version.split()[0]} ({PYTHON})"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.install_peers and sslyze_python() is None:
+        install_sslyze()
+    results = Results()
+    started = time.monotonic()
+    print(f"mailtls benchmark: {machine_line()}", flush=True)
+    try:
+        if "startup" in args.sections:
+            bench_startup(results, args.startup_rounds)
+        if "host" in args.sections:
+            bench_host(results, args.rounds)
+        if "fleet" in args.sections:
+            bench_fleet(results, args.fleet_rounds, args.fleet_size, args.concurrency)
+        if "offline" in args.sections:
+            bench_offline(results, args.chains)
+    except BenchError as exc:
+        print(f"\nbench: FAILED: the benchmark could not run: {exc}", file=sys.stderr)
+        return 2
+    results.figures["machine"] = machine_line()
+    print(f"\n== summary ({time.monotonic() - started:.0f} s; at the end: {machine_line()})")
+    for target in results.targets:
+        print(f"  {'PASS' if target.met else 'FAIL'}  {target.name}: {target.detail}")
+    for what in results.skipped:
+        print(f"  SKIP  {what}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results.figures, indent=2, default=str) + "\n")
+    missed = [t for t in results.targets if not t.met]
+    if missed:
+        print(
+            f"bench: FAILED: {len(missed)} target(s) missed: "
+            + "; ".join(f"{t.name} ({t.detail})" for t in missed),
+            file=sys.stderr,
+        )
+        return 0 if args.no_fail else 1
+    print("bench: all targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
