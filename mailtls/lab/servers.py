@@ -67,7 +67,12 @@ WEAK_CIPHERS = "ALL:!aNULL:!eNULL:@SECLEVEL=0"
 _PEM_CERT = re.compile(
     rb"-----BEGIN CERTIFICATE-----\s*(.*?)\s*-----END CERTIFICATE-----", re.DOTALL
 )
-_MAX_CONNECTIONS = 256
+#: Connections served at once (one thread each); more are closed at once. The fleet
+#: benchmark runs 64 endpoints at a time, each with up to 5 connections.
+_MAX_CONNECTIONS = 1024
+#: Listen backlog per endpoint (the kernel caps it at net.core.somaxconn): bursts of
+#: connects must not overflow it, or the client waits a second for a SYN retry.
+_BACKLOG = 1024
 
 
 # --------------------------------------------------------------------------- values
@@ -429,7 +434,7 @@ class Lab:
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind((self.host, port))
-                sock.listen(64)
+                sock.listen(_BACKLOG)
                 sock.setblocking(False)
             except OSError as exc:
                 sock.close()
