@@ -62,8 +62,8 @@ def register(subparsers: Any) -> None:
         "--bind",
         default="127.0.0.1",
         metavar="ADDR",
-        help="address to listen on (default 127.0.0.1; anything else is reachable from "
-        "other machines and is warned about)",
+        help="address to listen on (default 127.0.0.1; a non-loopback address is reachable "
+        "from other machines and is warned about)",
     )
     parser.add_argument(
         "--port-base",
@@ -267,9 +267,13 @@ def parse_at(text: str) -> datetime:
 # --------------------------------------------------------------------------- output
 
 
-def check_command(lab: Lab, host: str, ca_file: Path | None = None) -> str:
+def check_command(
+    lab: Lab, host: str, ca_file: Path | None = None, at: datetime | None = None
+) -> str:
     """The ``mailtls check`` line a person pastes to check this lab."""
     words = ["mailtls", "check", *lab.urls(host), "--address", lab.connect_address]
+    if at is not None:  # a scenario built for another moment is judged at that moment
+        words += ["--at", at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
     if ca_file is not None:
         words += ["--ca-file", str(ca_file)]
     return shlex.join(words)
@@ -314,11 +318,12 @@ def run(args: argparse.Namespace) -> int:
 
     title = description = ""
     root_pem: bytes | None = None
+    at: datetime | None = None
     if args.scenario:
         from mailtls.lab.scenarios import build_scenario
 
-        now = parse_at(args.at) if args.at else datetime.now(UTC)
-        scenario = build_scenario(args.scenario, now=now)
+        at = parse_at(args.at) if args.at else None
+        scenario = build_scenario(args.scenario, now=at or datetime.now(UTC))
         if not getattr(scenario, "openssl_loads", True):
             raise LabError(
                 f"scenario {scenario.name} cannot be served: OpenSSL (so the lab, Dovecot and "
@@ -378,7 +383,7 @@ def run(args: argparse.Namespace) -> int:
         if root_pem is not None:
             ca_file = workdir / "root.pem"
             ca_file.write_bytes(root_pem)
-        _print_banner(lab, host, title, description, workdir, ca_file, warning is not None)
+        _print_banner(lab, host, title, description, workdir, ca_file, warning is not None, at)
         _serve(lab, args.serve_for)
     finally:
         lab.stop()
@@ -395,6 +400,7 @@ def _print_banner(
     workdir: Path,
     ca_file: Path | None,
     exposed: bool,
+    at: datetime | None = None,
 ) -> None:
     where = "ALL interfaces" if exposed and lab.host in ("0.0.0.0", "::") else lab.host
     scope = "reachable from other machines!" if exposed else "loopback only"
@@ -407,13 +413,13 @@ def _print_banner(
     lines += [
         "",
         f"Check it ({host} is not looked up: --address sends mailtls to the lab):",
-        f"  {check_command(lab, host)}",
+        f"  {check_command(lab, host, at=at)}",
     ]
     if ca_file is not None:
         lines += [
             "",
             "The same, as if the scenario's root were installed on the iPhone with full trust:",
-            f"  {check_command(lab, host, ca_file)}",
+            f"  {check_command(lab, host, ca_file, at)}",
         ]
     lines += [
         "",

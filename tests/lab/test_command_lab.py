@@ -95,7 +95,7 @@ def test_serves_a_scenario_until_sigterm(capsys: pytest.CaptureFixture[str]) -> 
     assert f"imaps://mail.example.test:{imaps}\n" in captured.out
     assert (
         f"mailtls check imaps://mail.example.test:{imaps} smtp://mail.example.test:{smtp} "
-        "--address 127.0.0.1\n"
+        "--address 127.0.0.1 --at 2026-11-01T00:00:00Z\n"
     ) in captured.out
     ca_file = re.search(r"--ca-file (\S+)", captured.out)
     assert ca_file is not None
