@@ -13,6 +13,7 @@ accepted by mailtls but refused by an iPhone.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import string
 
@@ -92,8 +93,13 @@ def is_public_suffix(name: str) -> bool:
 
 
 def normalise_reference(host: str) -> str:
-    """The configured host as iOS compares it: one trailing dot dropped, lower case."""
-    return (host[:-1] if host.endswith(".") else host).lower()
+    """The configured host as iOS compares it: one trailing dot dropped, lower case, A-labels."""
+    host = host[:-1] if host.endswith(".") else host
+    if not host.isascii():
+        # A name that IDNA cannot encode is left as is: it matches no (ASCII) certificate name.
+        with contextlib.suppress(UnicodeError):
+            host = host.encode("idna").decode("ascii")
+    return host.lower()
 
 
 def dns_match(reference: str, presented: str) -> bool:

@@ -51,6 +51,8 @@ CURRENT_IOS = "26"
 def parse_ios_version(text: str | None) -> tuple[int, int]:
     """ "17", "17.4", "iOS 12.1.1" -> (major, minor); ``None`` -> current iOS."""
     raw = (text or CURRENT_IOS).strip().lower().removeprefix("ios").strip()
+    if raw in ("current", "latest"):
+        raw = CURRENT_IOS
     parts = raw.split(".")
     try:
         major = int(parts[0])

@@ -532,7 +532,9 @@ def non_empty_subject(ctx: Context) -> Iterator[Hit]:
                 )
 
 
-def _key_hits(ctx: Context, table: dict[str, int], what: str) -> Iterator[Hit]:
+def _key_hits(
+    ctx: Context, table: dict[str, int], what: str, check_key: str | None = None
+) -> Iterator[Hit]:
     for position, node in enumerate(ctx.nodes):
         info = node.cert.info
         minimum = table.get(info.key_type)
@@ -541,12 +543,14 @@ def _key_hits(ctx: Context, table: dict[str, int], what: str) -> Iterator[Hit]:
                 position,
                 f"{_who(ctx, position).capitalize()} has a {info.key_type} key, which iOS does not accept {what}.",
                 {"key_type": info.key_type, "key_size": info.key_size, "accepted": sorted(table)},
+                check_key=check_key,
             )
         elif info.key_size is not None and info.key_size < minimum:
             yield Hit(
                 position,
                 f"{_who(ctx, position).capitalize()} has a {info.key_size}-bit {info.key_type} key; iOS needs at least {minimum} bits {what}.",
                 {"key_type": info.key_type, "key_size": info.key_size, "minimum": minimum},
+                check_key=check_key,
             )
 
 
@@ -612,7 +616,9 @@ def _ios13_scope(ctx: Context) -> bool:
 )
 def ios13_key_size(ctx: Context) -> Iterator[Hit]:
     if _ios13_scope(ctx):
-        yield from _key_hits(ctx, IOS13_MIN_KEY_BITS, "for TLS")
+        # Before iOS 13 the same test existed for system-trusted chains as SystemTrustedWeakKey.
+        legacy = None if ctx.ios_at_least(13) else "SystemTrustedWeakKey"
+        yield from _key_hits(ctx, IOS13_MIN_KEY_BITS, "for TLS", legacy)
 
 
 @rule(
@@ -639,6 +645,7 @@ def ios13_sha2(ctx: Context) -> Iterator[Hit]:
             position,
             f"{_who(ctx, position).capitalize()} is signed with {info.signature_hash.upper()}; iOS needs SHA-256 or better.",
             {"signature_algorithm": info.signature_algorithm},
+            check_key=None if ctx.ios_at_least(13) else "SystemTrustedWeakHash",
         )
 
 
@@ -836,6 +843,7 @@ def _limits(rule_id: str, ctx: Context) -> list[ValidityLimit]:
     since="iOS 13",
     citation=f"ios-trust-rules.md §1c validity_max_other; support.apple.com/103769; set_ssl_validity_periods ({SECURITY} OSX/sec/Security/SecPolicy.c), SecPolicyCheckOtherTrustValidityPeriod",
     fix="Re-issue the certificate with a lifetime of at most 825 days (private CA) — 397 days is a safe choice everywhere.",
+    note="The switch from notBefore > to >= is placed at iOS 16: Security-60157 (iOS 15.4, 2022-02) has >, Security-60420 (iOS 16.2, 2022-11) has >=.",
     **_prompt(),
 )
 def validity_max_other(ctx: Context) -> Iterator[Hit]:

@@ -150,3 +150,8 @@ def test_no_host_skips_the_name_check(lab: Lab) -> None:
     skipped = [f for f in result.findings if f.rule_id == "hostname_match"]
     assert skipped and skipped[0].evidence["skipped"] and skipped[0].result_class is None
     assert "not checked" in result.summary
+
+
+def test_unicode_host_is_compared_as_a_label(lab: Lab) -> None:
+    assert dns_match("bücher.example.test", "xn--bcher-kva.example.test")
+    assert _rule(lab, "bücher.example.test", "xn--bcher-kva.example.test") is None

@@ -209,3 +209,17 @@ def test_system_825_days_window(
     chain, root = lab.dated(not_before, lifetime)
     result = analyse(chain, "SYS", root, at=not_before + DAY)
     assert ("validity_max_system" in failing(result)) is fires
+
+
+def test_legacy_check_keys_before_ios13(lab: Lab, keys: Keys) -> None:
+    root = pki.cert_to_der(lab.root())
+    small = failing(analyse(lab.chain(lab.leaf(key=keys.rsa1024)), "SYS", root, ios="12"))
+    assert small["ios13_key_size"].check_key == "SystemTrustedWeakKey"
+    sha1 = failing(analyse(lab.chain(lab.leaf(hash="sha1")), "SYS", root, ios="12"))
+    assert sha1["ios13_sha2"].check_key == "SystemTrustedWeakHash"
+    assert (
+        failing(analyse(lab.chain(lab.leaf(hash="sha1")), "SYS", root, ios="current"))[
+            "ios13_sha2"
+        ].check_key
+        == "SignatureHashAlgorithms"
+    )
