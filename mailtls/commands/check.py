@@ -132,6 +132,29 @@ def register(subparsers: Any) -> None:
         "-v", "--verbose", action="store_true", help="text: also show informational findings"
     )
     parser.add_argument("--tui", action="store_true", help="show the check in the terminal UI")
+    _allow_intermixed(parser)
+
+
+def _allow_intermixed(parser: argparse.ArgumentParser) -> None:
+    """Targets may come after options too: ``check a.example --format json b.example``.
+
+    argparse stops collecting a ``nargs="*"`` positional at the first option; its
+    intermixed mode does not. Only this subcommand's parser is changed.
+    """
+
+    class Intermixed(type(parser)):  # type: ignore[misc]
+        _inside = False
+
+        def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+            if self._inside:
+                return super().parse_known_args(args, namespace)
+            self._inside = True
+            try:
+                return self.parse_known_intermixed_args(args, namespace)
+            finally:
+                self._inside = False
+
+    parser.__class__ = Intermixed
 
 
 # --------------------------------------------------------------------------- input

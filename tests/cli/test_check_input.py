@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -121,3 +122,24 @@ def test_empty_shard_is_not_an_error(tmp_path: Path, capsys: pytest.CaptureFixtu
     target = next(t for t in (f"h{i}.example" for i in range(50)) if not in_shard(t, 1, 2))
     assert main(["check", "--no-history", "--shard", "1/2", target]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_targets_may_follow_options(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(
+        [
+            "check",
+            "imaps://127.0.0.1:1",
+            "--no-history",
+            "--format",
+            "json",
+            "--timeout",
+            "1",
+            "pop3s://127.0.0.1:1",
+        ]
+    )
+    document = json.loads(capsys.readouterr().out)
+    assert rc == 2
+    assert [e["url"] for e in document["endpoints"]] == [
+        "imaps://127.0.0.1:1",
+        "pop3s://127.0.0.1:1",
+    ]
