@@ -32,6 +32,7 @@ import base64
 import binascii
 import contextlib
 import ipaddress
+import logging
 import os
 import re
 import selectors
@@ -360,6 +361,10 @@ class Lab:
         self._context, self.notes = _build_server_context(self.config)
         self._context.sni_callback = self._remember_sni
         family, self.host = resolve_bind(self.config.bind)
+        warning = bind_warning(self.host)
+        if warning:
+            # Front ends print this themselves; library users still get it in their logs.
+            logging.getLogger("mailtls.lab").warning("%s", warning)
         try:
             self._bind_all(family)
             self._wake_r, self._wake_w = socket.socketpair()

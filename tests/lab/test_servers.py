@@ -531,3 +531,19 @@ def test_without_close_notify_the_strict_client_notices(
             with pytest.raises(ssl.SSLEOFError):
                 while client.sock.recv(4096):
                     pass
+
+
+def test_library_users_get_the_bind_warning_in_their_logs(
+    chain: LabChain, caplog: pytest.LogCaptureFixture
+) -> None:
+    """192.0.2.10 is not on this machine, so nothing ever listens off loopback here."""
+    with pytest.raises(LabError, match=r"cannot listen on 192\.0\.2\.10"):
+        start_lab(chain.served, chain.leaf_key, bind="192.0.2.10")
+    assert any(
+        r.name == "mailtls.lab" and r.levelname == "WARNING" and "not on loopback" in r.getMessage()
+        for r in caplog.records
+    )
+    caplog.clear()
+    with start_lab(chain.served, chain.leaf_key, schemes=["imaps"]):
+        pass
+    assert not caplog.records
