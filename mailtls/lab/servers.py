@@ -2,7 +2,7 @@
 
 ``start_lab(chain_pem, key_pem)`` binds the 7 endpoint kinds iPhone Mail can use (IMAP
 993/143, POP3 995/110, SMTP 465/587/25, implicit TLS and STARTTLS) on free loopback ports
-and serves them from one background thread, returning a :class:`Lab`::
+and serves them in the background (one accepting thread), returning a :class:`Lab`::
 
     with start_lab(chain_pem, key_pem) as lab:
         lab.urls("mail.example.test")   # ["imaps://mail.example.test:40993", ...]
@@ -15,7 +15,10 @@ Contract:
 * Weak certificates are served (``@SECLEVEL=0``: RSA-1024, SHA-1, MD5 load and
   handshake): serving bad certificates is the point. Protocol versions: TLS 1.2 and 1.3
   by default, like Dovecot and Postfix; ``min_tls="TLSv1"`` (or a ``max_tls`` below 1.2)
-  serves TLS 1.0/1.1 too, which OpenSSL permits at security level 0.
+  serves TLS 1.0/1.1 too, which OpenSSL permits at security level 0. A leaf key too
+  small for TLS 1.3's RSA-PSS (RSA-512) is served over TLS 1.2, said in :attr:`Lab.notes`.
+  What OpenSSL refuses to load at all (a duplicate extension) is a one-line LabError:
+  no OpenSSL-based server could send it either.
 * The dialogs are well-behaved and refuse every credential (:mod:`mailtls.lab.dialogs`).
 * It binds to loopback unless told otherwise; :func:`bind_warning` is the loud sentence
   a front end prints when it is not.
