@@ -171,3 +171,40 @@ def test_missing_intermediate_mentions_the_aia_download(lab: Lab) -> None:
     assert "http://ca.example.test/inter.der" in finding.summary
     assert finding.evidence["ca_issuer_urls"] == ["http://ca.example.test/inter.der"]
     assert result.verdict == "prompt"  # mailtls does not fetch; pass fetched=... to use a download
+
+
+def test_ec_and_pss_signatures_are_verified(lab: Lab, keys: Keys) -> None:
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    root = lab.root()
+    ec_inter = lab.inter(root=root, key=keys.ec)
+    leaf = lab.leaf(issuer=ec_inter, issuer_key=keys.ec)
+    assert analyse(der(leaf, ec_inter), "USR", pki.cert_to_der(root)).verdict == "trusted"
+
+    inter = lab.inter(root=root)
+    pss_leaf = (
+        x509.CertificateBuilder()
+        .subject_name(pki.name(HOST))
+        .issuer_name(inter.subject)
+        .public_key(keys.leaf.public_key())  # type: ignore[arg-type]
+        .serial_number(7)
+        .not_valid_before(AT - timedelta(days=1))
+        .not_valid_after(AT + timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+        .sign(
+            keys.inter, hashes.SHA256(), rsa_padding=padding.PSS(padding.MGF1(hashes.SHA256()), 32)
+        )  # type: ignore[arg-type]
+    )
+    result = analyse(der(pss_leaf, inter), "USR", pki.cert_to_der(root))
+    assert (
+        result.chain[0].signature_algorithm == "rsassaPss"
+        and result.chain[0].signature_hash == "sha256"
+    )
+    assert result.verdict == "trusted"
