@@ -211,8 +211,12 @@ class History:
             for r in self.connection.execute(query, params)
         ]
 
-    def hosts(self) -> list[str]:
-        return [r[0] for r in self.connection.execute("SELECT DISTINCT host FROM checks")]
+    def hosts(self) -> list[tuple[str, int, datetime]]:
+        """Every host recorded: (host, number of endpoint checks, last check), by host."""
+        rows = self.connection.execute(
+            "SELECT host, COUNT(*), MAX(checked_at) FROM checks GROUP BY host ORDER BY host"
+        )
+        return [(r[0], int(r[1]), _parse(r[2])) for r in rows]
 
 
 def periods(rows: Sequence[HistoryRow]) -> list[CertificatePeriod]:

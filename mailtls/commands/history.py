@@ -21,7 +21,9 @@ def register(subparsers: Any) -> None:
             "TARGET is a host name or a URL (one service only)."
         ),
     )
-    parser.add_argument("targets", nargs="+", metavar="TARGET", help="host name or URL")
+    parser.add_argument(
+        "targets", nargs="*", metavar="TARGET", help="host name or URL (none: list the hosts)"
+    )
     parser.add_argument(
         "--history",
         metavar="PATH",
@@ -54,6 +56,8 @@ def run(args: argparse.Namespace, stdout: IO[str] | None = None) -> int:
             url = Endpoint(scheme, target.host, port).url
         selections.append((text, target.host, url))
     with History.open(path, create=False) as history:
+        if not selections:
+            return _list_hosts(history.hosts(), str(path), args.format, out)
         found = [(text, periods(history.rows(host, url))) for text, host, url in selections]
     if args.format == "json":
         import json
@@ -68,6 +72,25 @@ def run(args: argparse.Namespace, stdout: IO[str] | None = None) -> int:
         return 0
     for text, target_periods in found:
         out.write(render_periods(text, target_periods, str(path)))
+    return 0
+
+
+def _list_hosts(hosts: list[Any], database: str, output_format: str, out: IO[str]) -> int:
+    if output_format == "json":
+        import json
+
+        from mailtls.serialize import to_jsonable
+
+        items = [{"host": h, "checks": n, "last_checked": to_jsonable(t)} for h, n, t in hosts]
+        out.write(json.dumps({"database": database, "hosts": items}, indent=2) + "\n")
+        return 0
+    if not hosts:
+        out.write(f"No checks recorded in {database}.\n")
+        return 0
+    out.write(f"Hosts recorded in {database}:\n")
+    for host, count, last in hosts:
+        noun = "check" if count == 1 else "checks"
+        out.write(f"  {host}  ({count} endpoint {noun}, last {last:%Y-%m-%d %H:%M} UTC)\n")
     return 0
 
 
