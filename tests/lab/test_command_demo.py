@@ -222,3 +222,29 @@ def test_demo_json_reports_follow_the_check_schema(capsys: pytest.CaptureFixture
     assert [entry["scenario"] for entry in data["demo"]] == list(scenarios.DEMO_SCENARIOS)
     for entry in data["demo"]:
         jsonschema.validate(entry["report"], schema)
+
+
+def test_readme_first_command_in_a_child_process(tmp_path: Path) -> None:
+    """``python3 -m mailtls demo`` exactly as the README says, from another directory."""
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(repo), "HOME": str(tmp_path)}
+    env.pop("NO_COLOR", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "mailtls", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (
+        "Demo self-check: every verdict is the one the scenario catalogue expects." in done.stdout
+    )
+    assert "\x1b[" not in done.stdout  # piped: no colour codes
+    assert done.stderr == ""
+    assert list(tmp_path.iterdir()) == []  # nothing written (no history, no temp files left)
