@@ -218,6 +218,8 @@ def test_history_records_a_certificate_change_and_reports_it(
     assert rc == 0
     assert out.count("<- certificate changed") == 2
     assert "(2 checks)" in out and "(1 check)" in out
+    rc, out, _ = _run(["history", "--history", str(database)], capsys)
+    assert rc == 0 and f"{good.host}  (6 endpoint checks, last " in out
     rc, out, _ = _run(
         ["history", targets[0], "--history", str(database), "--format", "json"], capsys
     )
