@@ -551,6 +551,8 @@ class RealServer:
             except (OSError, ssl.SSLError, ConnectionError) as exc:
                 last_error = f"{scheme}: {exc}"
             else:
+                if not seen.chain:
+                    self._fail(f"{scheme} port {seen.port} presents no certificate")
                 if seen.leaf != self.leaf_der:
                     self._fail(f"{scheme} port {seen.port} presents another certificate")
                 pending.pop(0)
