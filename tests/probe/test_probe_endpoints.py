@@ -138,6 +138,16 @@ HOSTILE_CASES = [
         "closed the connection",
     ),
     ("smtp", "close_after_greeting", Status.PROTOCOL_ERROR, Phase.CAPABILITIES, "reply to EHLO"),
+    (
+        "imap",
+        "close_after_greeting",
+        Status.PROTOCOL_ERROR,
+        Phase.CAPABILITIES,
+        "reply to CAPABILITY",
+    ),
+    ("pop3", "close_after_greeting", Status.PROTOCOL_ERROR, Phase.CAPABILITIES, "reply to CAPA"),
+    ("smtp", "close_at_starttls", Status.PROTOCOL_ERROR, Phase.STARTTLS, "reply to STARTTLS"),
+    ("pop3", "close_at_starttls", Status.PROTOCOL_ERROR, Phase.STARTTLS, "reply to STLS"),
     ("imap", "close_at_starttls", Status.PROTOCOL_ERROR, Phase.STARTTLS, "reply to STARTTLS"),
     (
         "pop3",
@@ -346,3 +356,18 @@ def test_a_batch_of_200_endpoints_with_bounded_concurrency(
     ]
     assert all(r.chain == chain.certs for r in results if r.status is Status.OK)
     assert most == 16
+
+
+def test_unreachable_network_is_its_own_status(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio.selector_events
+    import errno
+
+    # No test may send packets beyond loopback, so the kernel's answer is simulated at the
+    # one place the driver asks for it.
+    async def no_route(self: object, sock: socket.socket, address: object) -> None:
+        raise OSError(errno.ENETUNREACH, "Network is unreachable")
+
+    monkeypatch.setattr(asyncio.selector_events.BaseSelectorEventLoop, "sock_connect", no_route)
+    [result] = probe_sync([endpoint("imaps", free_port())], FAST)
+    assert (result.status, result.phase) == (Status.UNREACHABLE, Phase.CONNECT)
+    assert "Network is unreachable" in (result.error or "")
