@@ -84,6 +84,13 @@ def rules_markdown() -> str:
         "Apple's: pass `--system-roots FILE` with roots exported from a Mac's System Roots "
         "keychain to use Apple's list. The public-suffix test for wildcards approximates "
         "CFNetwork's top-level-domain test with a compact list of multi-label suffixes.",
+        "",
+        "On a Mac, Apple's roots can be exported with:",
+        "",
+        "```",
+        "security find-certificate -a -p /System/Library/Keychains/SystemRootCertificates.keychain > apple-roots.pem",
+        "mailtls inspect fullchain.pem --host mail.example.com --system-roots apple-roots.pem",
+        "```",
     ]
     for key, heading in _SECTIONS:
         members = [r for r in rules if _section(r) == key]

@@ -194,3 +194,34 @@ def test_key_file_instead_of_chain(
     key.write_bytes(pki.key_to_pem(lab.keys.leaf))
     assert main(["inspect", str(key)]) == 3
     assert str(key) in capsys.readouterr().err
+
+
+def test_json_chain_and_findings_follow_the_check_report_schema(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """inspect's chain/findings/verdict are the same shapes as an endpoint of `check`."""
+    jsonschema = pytest.importorskip("jsonschema")
+    schema_path = (
+        Path(__file__).resolve().parents[2] / "docs" / "schema" / "check-report.schema.json"
+    )
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    main(
+        [
+            "inspect",
+            str(files["leaf"]),
+            str(files["inter"]),
+            str(files["root"]),
+            "--host",
+            "mail.example.test",
+            *AT,
+            "--format",
+            "json",
+        ]
+    )
+    data = json.loads(capsys.readouterr().out)
+    defs = schema["$defs"]
+    verdict_schema = defs["endpoint"]["properties"]["verdict"]
+    for name, items in (("certificate", data["chain"]), ("finding", data["findings"])):
+        for item in items:
+            jsonschema.validate(item, {**defs[name], "$defs": defs})
+    jsonschema.validate(data["verdict"], {**verdict_schema, "$defs": defs})
