@@ -10,9 +10,11 @@ from mailtls.exitcodes import ExitCode
 from mailtls.lab.scenarios import Scenario
 from mailtls.lab.servers import Lab, start_lab
 from mailtls.model import IPHONE_SWEEP, Endpoint, EndpointReport, HostSource, Phase, Status, Verdict
+from mailtls.report.json import report_to_json
 from mailtls.report.outcome import exit_code
 from mailtls.service import RULE_CONSISTENCY, CheckObserver, check
 from tests.dnsserver import LoopbackDnsServer
+from tests.report.schema import validate
 from tests.service.conftest import options, scenario, url_targets
 
 
@@ -114,6 +116,7 @@ def test_addresses_of_one_host_serving_different_leaves(good: Scenario, good_lab
     assert len(groups) == 2
     addresses = [{e["address"] for e in g["endpoints"]} for g in groups]
     assert sorted(map(sorted, addresses)) == [["127.0.0.1"], ["::1"]]
+    validate(report_to_json(report))
 
 
 def test_same_leaf_everywhere_is_consistent(good: Scenario, good_lab: Lab) -> None:

@@ -16,6 +16,7 @@ from mailtls.exitcodes import ExitCode
 from mailtls.lab.scenarios import Scenario
 from mailtls.lab.servers import Lab
 from mailtls.model import IPHONE_SWEEP, HostSource, Status, Verdict
+from mailtls.report.json import report_to_json
 from mailtls.report.outcome import exit_code
 from mailtls.service import (
     RULE_DISCOVERY_COVERED,
@@ -25,6 +26,7 @@ from mailtls.service import (
     check,
 )
 from tests.dnsserver import LoopbackDnsServer
+from tests.report.schema import validate
 from tests.service.conftest import options
 
 
@@ -95,6 +97,7 @@ def test_discovery_from_an_email_address(
     assert "it is for mail.example.test" in not_covered.summary
     assert "mx.corp.test" not in findings  # nothing served there: no certificate to judge
     assert exit_code(report) is ExitCode.IPHONE_FAILS
+    validate(report_to_json(report))  # discovery findings and IPv6 endpoints in the schema
     asked = {name for name, _ in dns.queries}
     assert {"_imaps._tcp.corp.test", "corp.test", "imap.corp.test"} <= asked
 
@@ -129,3 +132,4 @@ def test_a_domain_with_nothing_is_a_discovery_failure(dns: LoopbackDnsServer) ->
     (finding,) = report.findings
     assert finding.rule_id == RULE_DISCOVERY_FAILED and "empty.test" in finding.summary
     assert exit_code(report) is ExitCode.UNCHECKED
+    validate(report_to_json(report))

@@ -14,10 +14,12 @@ from mailtls.exitcodes import ExitCode
 from mailtls.lab.scenarios import Scenario
 from mailtls.lab.servers import Lab
 from mailtls.model import Phase, Status
+from mailtls.report.json import report_to_json
 from mailtls.report.outcome import exit_code
 from mailtls.service import check
 from tests.dnsserver import LoopbackDnsServer
 from tests.hostile import HostileServers, Spec
+from tests.report.schema import validate
 from tests.service.conftest import options, url_targets
 
 TIMEOUT = 2.0
@@ -68,3 +70,4 @@ def test_each_failure_has_its_status_and_the_check_ends_in_time(
     assert len(report.endpoints) == len(targets)
     assert elapsed < TIMEOUT + 1.0, elapsed
     assert exit_code(report, "fatal") is ExitCode.UNCHECKED
+    validate(report_to_json(report))  # every failure shape (null address, phases) in the schema
