@@ -112,8 +112,8 @@ def _server_text(nameserver: str | None) -> str:
     return f"DNS server {nameserver}" if nameserver else "the system's DNS servers"
 
 
-async def _query(resolver: Any, name: str, rdtype: str) -> list[Any]:
-    answer = await resolver.resolve(name, rdtype, raise_on_no_answer=False, search=False)
+async def _query(resolver: Any, name: str, rdtype: str, search: bool = False) -> list[Any]:
+    answer = await resolver.resolve(name, rdtype, raise_on_no_answer=False, search=search)
     return list(answer.rrset) if answer.rrset is not None else []
 
 
@@ -156,8 +156,13 @@ async def resolve_addresses(
         if local:
             return local
     resolver = _resolver(nameserver, timeout)
+    # A single-label name ("mailhost") goes through the system's search domains, as
+    # getaddrinfo would; anything with a dot, or asked of --nameserver, is taken as is.
+    search = nameserver is None and "." not in name
     results = await asyncio.gather(
-        _query(resolver, name, "A"), _query(resolver, name, "AAAA"), return_exceptions=True
+        _query(resolver, name, "A", search),
+        _query(resolver, name, "AAAA", search),
+        return_exceptions=True,
     )
     addresses: list[str] = []
     errors: list[BaseException] = []
