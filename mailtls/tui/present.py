@@ -95,6 +95,9 @@ ANCHOR_MEANINGS: dict[AnchorKind, str] = {
 }
 
 
+_RANK_NOT_OFFERED = 4
+
+
 def endpoint_rank(report: EndpointReport) -> int:
     """Lower is worse. Used to sort the overview worst first."""
     verdict = report.verdict
@@ -106,7 +109,7 @@ def endpoint_rank(report: EndpointReport) -> int:
         return 2
     if verdict is None:
         if report.probe.status in (Status.REFUSED, Status.DNS_ERROR):
-            return 4  # the host simply does not offer this service
+            return _RANK_NOT_OFFERED  # the host simply does not offer this service
         return 3
     if any(_SEVERITY_ORDER[f.severity] <= 2 for f in endpoint_findings(report)):
         return 5
@@ -120,10 +123,24 @@ def sort_worst_first(endpoints: Iterable[EndpointReport]) -> list[EndpointReport
     )
 
 
+#: Column words for endpoints without a verdict (short: the Problem column says more).
+UNCHECKED_LABELS: dict[Status, str] = {
+    Status.OK: "NOT JUDGED",
+    Status.NO_TLS: "NO TLS",
+    Status.REFUSED: "NOT OFFERED",
+    Status.TIMEOUT: "TIMED OUT",
+    Status.HANDSHAKE_FAILED: "TLS FAILED",
+    Status.PROTOCOL_ERROR: "PROTOCOL ERR",
+    Status.DNS_ERROR: "NO DNS NAME",
+    Status.UNREACHABLE: "UNREACHABLE",
+    Status.ERROR: "ERROR",
+}
+
+
 def verdict_label(report: EndpointReport) -> str:
     if report.verdict is not None:
         return VERDICT_LABELS[report.verdict]
-    return STATUS_LABELS[report.probe.status].upper()
+    return UNCHECKED_LABELS[report.probe.status]
 
 
 def verdict_class(report: EndpointReport) -> str:
@@ -155,8 +172,9 @@ def endpoint_findings(report: EndpointReport) -> list[Finding]:
     return sort_findings(findings)
 
 
-#: Check keys a profile-installed root would cure: listed after the problems it would not.
-_ROOT_ONLY_KEYS = frozenset({"AnchorTrusted"})
+#: Generic "no path to a trusted root" keys: listed after the more specific problems
+#: (a wrong host name, a missing intermediate the server should send, an expiry).
+_ROOT_ONLY_KEYS = frozenset({"AnchorTrusted", "MissingIntermediate"})
 _ROOT_ONLY_RULES = frozenset({"chain_anchor_required"})
 
 
@@ -167,17 +185,18 @@ def _only_the_root(finding: Finding) -> bool:
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
-    """Worst severity first; trust before the rest; "root not trusted" after the others.
+    """Worst severity first; the generic "no trusted root" after the specific; trust first.
 
     When a chain is both untrusted and wrong (say, for another host name), the wrong
-    part is what to tell first: installing the root would not cure it.
+    part is what to tell first: installing the root would not cure it. And "the server
+    does not send the intermediate" says more than "no path to a root".
     """
     return sorted(
         findings,
         key=lambda f: (
             _SEVERITY_ORDER[f.severity],
-            f.category.value != "trust",
             _only_the_root(f),
+            f.category.value != "trust",
         ),
     )
 
@@ -266,7 +285,10 @@ def group_sentence(reports: Sequence[EndpointReport]) -> str:
     else:
         status = first.probe.status
         if status in (Status.REFUSED, Status.DNS_ERROR):
-            return f"{where[0].upper()}{where[1:]} is not offered by this host ({STATUS_LABELS[status]})."
+            why = (
+                "the connection was refused" if status is Status.REFUSED else "no such name in DNS"
+            )
+            return f"{where[0].upper()}{where[1:]} is not offered by this host ({why})."
         detail = first.probe.error or STATUS_LABELS[status]
         return f"{where[0].upper()}{where[1:]} could not be checked: {_lower_first(detail)}."
     return f"{head}: {reason}." if reason else f"{head}."
@@ -275,7 +297,9 @@ def group_sentence(reports: Sequence[EndpointReport]) -> str:
 def summary_sentences(report: Report) -> list[str]:
     """Sentences to read to the user, worst first; groups endpoints with the same story."""
     groups: dict[tuple[int, str | None, str, str], list[EndpointReport]] = {}
-    for er in sort_worst_first(report.endpoints):
+    endpoints = sort_worst_first(report.endpoints)
+    offered = [er for er in endpoints if endpoint_rank(er) != _RANK_NOT_OFFERED]
+    for er in offered or endpoints:  # ports the host does not offer: only if nothing else
         finding = top_finding(er)
         key = (
             endpoint_rank(er),
@@ -423,6 +447,14 @@ def _names(values: tuple[str, ...] | None, empty: str) -> str:
     return ", ".join(values) if values else "(empty)"
 
 
+def _san_text(cert: CertificateInfo) -> str:
+    if cert.san:
+        return ", ".join(cert.san)
+    if cert.index == 0:
+        return "(none: iOS never uses the CN, so no host name matches)"
+    return "(none)"
+
+
 def certificate_role(cert: CertificateInfo, chain_length: int) -> str:
     if cert.index == 0:
         return "server certificate"
@@ -453,7 +485,7 @@ def certificate_fields(
     rows = [
         ("subject", "Subject", cert.subject or "(empty)"),
         ("issuer", "Issuer", cert.issuer or "(empty)"),
-        ("san", "Names (SAN)", _names(cert.san, "(no SAN extension: iOS ignores the CN)")),
+        ("san", "Names (SAN)", _san_text(cert)),
         ("validity", "Valid", validity_text(cert, at)),
         ("key", "Key", key_text(cert)),
         ("signature", "Signature", signature + (" (self-signed)" if cert.self_signed else "")),
@@ -485,7 +517,7 @@ def path_lines(analysis: Analysis) -> list[str]:
         where = (
             f"sent by the server as #{element.index}"
             if element.index is not None
-            else f"from {element.source}"
+            else f"not sent; found in: {element.source}"
         )
         arrow = "  " * position + ("└ " if position else "")
         lines.append(f"{arrow}{element.subject}  [{where}]")
@@ -502,6 +534,8 @@ def evidence_lines(finding: Finding) -> list[str]:
     for key, value in finding.evidence.items():
         if isinstance(value, list | tuple):
             shown = ", ".join(str(v) for v in value) or "(none)"
+        elif isinstance(value, datetime):
+            shown = _date(value)
         else:
             shown = str(value)
         lines.append(f"{key.replace('_', ' ')}: {shown}")

@@ -39,7 +39,7 @@ def test_overview_lists_endpoints_worst_first_with_words(wrong_host: Report) -> 
         # wrong-host prompts on both SMTP ports: first; the refused POP3 port: last, in words
         assert verdicts[:2] == ["WARNS", "WARNS"]
         assert sorted(services[:2]) == ["SMTP 465 TLS", "SMTP 587 STARTTLS"]
-        assert verdicts[-1] == "NOT OFFERED (REFUSED)"
+        assert verdicts[-1] == "NOT OFFERED"
         assert services[-1] == "POP3 995 TLS"
         # the order is the documented rank, and every verdict is a word from the model
         ranks = [endpoint_rank(er) for er in screen.endpoints]

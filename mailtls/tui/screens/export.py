@@ -17,9 +17,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, RadioButton, RadioSet, Static, TextArea
+from textual.widgets import Button, Footer, Input, RadioSet, Static, TextArea
 
 from mailtls.model import Report
+from mailtls.tui.widgets.toggles import MarkedRadioButton
 
 
 def render_report(report: Report, kind: str) -> str:
@@ -59,8 +60,10 @@ class ExportScreen(ModalScreen[Path | None]):
         with Vertical(classes="dialog"):
             yield Static("Export the report", classes="dialog-title")
             with RadioSet(id="export-kind"):
-                yield RadioButton("JSON (for scripts and tickets)", value=True, id="kind-json")
-                yield RadioButton("Text (to paste into a ticket or e-mail)", id="kind-text")
+                yield MarkedRadioButton(
+                    "JSON (for scripts and tickets)", value=True, id="kind-json"
+                )
+                yield MarkedRadioButton("Text (to paste into a ticket or e-mail)", id="kind-text")
             yield Input(
                 str(self.directory / default_file_name(self.report, "json")), id="export-path"
             )

@@ -92,6 +92,7 @@ class FindingScreen(Screen[None]):
             )
             yield from self._section("How to fix it", f.fix, "finding-fix")
             if self.wizard_ids:
+                yield Static("Guided fixes (w opens the first):", classes="section-title")
                 with Horizontal(id="finding-actions"):
                     for position, wizard_id in enumerate(self.wizard_ids):
                         key = " (w)" if position == 0 else ""

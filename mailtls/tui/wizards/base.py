@@ -28,6 +28,7 @@ from mailtls.errors import MailtlsError
 from mailtls.model import EndpointReport, Finding, Report
 from mailtls.remedy.guides import guide_for
 from mailtls.tui.widgets.guide_view import GuideView
+from mailtls.tui.widgets.toggles import MarkedCheckbox
 
 if TYPE_CHECKING:
     from mailtls.tui.app import MailtlsApp
@@ -142,6 +143,14 @@ class WizardScreen(ModalScreen[tuple[Path, ...] | None]):
                 yield Button("Close (Esc)", id="wizard-close")
         yield Footer()
 
+    def on_mount(self) -> None:
+        """Keyboard first: focus the first field of the form (or the body, to scroll)."""
+        fields = self.query(".wizard-body RadioSet, .wizard-body Input")
+        if fields:
+            fields.first().focus()
+        else:
+            self.query_one(".wizard-body", VerticalScroll).focus()
+
     def compose_form(self) -> ComposeResult:
         """Hook: the wizard's fields (none for guide-only wizards)."""
         yield from ()
@@ -152,7 +161,7 @@ class WizardScreen(ModalScreen[tuple[Path, ...] | None]):
             yield Input(value, placeholder=placeholder, id=widget_id, compact=True)
 
     def force_checkbox(self) -> Checkbox:
-        return Checkbox("Replace existing files", id="wizard-force", compact=True)
+        return MarkedCheckbox("Replace existing files", id="wizard-force", compact=True)
 
     def value(self, widget_id: str) -> str:
         return self.query_one(f"#{widget_id}", Input).value.strip()
@@ -269,6 +278,11 @@ class WizardScreen(ModalScreen[tuple[Path, ...] | None]):
 
     def action_close(self) -> None:
         self.dismiss(self.written or None)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        """Enter in a field does what the primary button does."""
+        self.action_run()
 
     @on(Button.Pressed, "#wizard-run")
     def _run_pressed(self) -> None:

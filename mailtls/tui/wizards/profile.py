@@ -15,10 +15,11 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import RadioButton, RadioSet, Static
+from textual.widgets import RadioSet, Static
 
 from mailtls.errors import UsageError
 from mailtls.model import CertificateInfo
+from mailtls.tui.widgets.toggles import MarkedRadioButton
 from mailtls.tui.wizards.base import ArtefactsWritten, WizardScreen
 
 FILE_CHOICE = "root-file-choice"
@@ -54,14 +55,14 @@ class ProfileWizard(WizardScreen):
         yield Static("Which root should the iPhones trust?")
         with RadioSet(id="profile-root-choice"):
             for position, cert in enumerate(roots):
-                yield RadioButton(
+                yield MarkedRadioButton(
                     f"Sent by the server: {cert.subject_cn or cert.subject} "
                     f"(SHA-256 {cert.sha256[:16]}…)",
                     value=position == 0,
                     id=f"root-sent-{position}",
                 )
-            yield RadioButton("A PEM file (path below)", value=not roots, id=FILE_CHOICE)
-        yield from self.field("Root file", "profile-root-file", "", "ca/ca.pem")
+            yield MarkedRadioButton("A PEM file (path below)", value=not roots, id=FILE_CHOICE)
+        yield from self.field("Root file", "profile-root-file", "", "path of the root (PEM)")
         name = (roots[0].subject_cn if roots else None) or "Company"
         yield from self.field("Display name", "profile-name", f"{name} (mail server root)")
         yield from self.field(
