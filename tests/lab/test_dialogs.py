@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailtls.lab.dialogs import (
     MAX_LINE,
@@ -232,3 +234,75 @@ def test_every_dialog_closes_on_an_over_long_line_and_has_a_timeout_message(sche
     assert dialog.line_too_long().then is Then.CLOSE
     assert dialog.idle_timeout().endswith(b"\r\n")
     assert MAX_LINE >= 1000  # RFC 5321 4.5.3.1.6: at least 1000 octets per command line
+
+
+# --------------------------------------------------------------------------- fuzz
+
+_OPTIONS = st.builds(DialogOptions, starttls=st.booleans(), auth_before_tls=st.booleans())
+_WORDS = st.sampled_from(
+    [
+        "LOGIN",
+        "AUTHENTICATE",
+        "AUTH",
+        "USER",
+        "PASS",
+        "APOP",
+        "STARTTLS",
+        "STLS",
+        "EHLO",
+        "HELO",
+        "CAPABILITY",
+        "CAPA",
+        "NOOP",
+        "QUIT",
+        "LOGOUT",
+        "MAIL",
+        "RCPT",
+        "ID",
+        "SELECT",
+    ]
+)
+_LINES = st.one_of(
+    st.binary(max_size=200).map(lambda b: b.replace(b"\n", b"")),
+    st.tuples(st.sampled_from(["", "a1 ", "* ", "x "]), _WORDS, st.text(max_size=40)).map(
+        lambda t: f"{t[0]}{t[1]} {t[2]}".encode("utf-8", "replace").replace(b"\n", b"")
+    ),
+)
+
+
+def _credential_command(scheme: str, words: list[str]) -> bool:
+    protocol = SERVICES[scheme].protocol.value
+    if protocol == "imap":
+        return len(words) >= 2 and words[1].upper() in ("LOGIN", "AUTHENTICATE")
+    if protocol == "pop3":
+        first = words[0].upper() if words else ""
+        return first in ("USER", "PASS", "APOP") or (first == "AUTH" and len(words) > 1)
+    return bool(words) and words[0].upper() == "AUTH"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scheme=st.sampled_from(sorted(SERVICES)),
+    options=_OPTIONS,
+    lines=st.lists(_LINES, max_size=12),
+)
+def test_fuzz_dialogs_answer_anything_and_never_accept_credentials(
+    scheme: str, options: DialogOptions, lines: list[bytes]
+) -> None:
+    dialog = make_dialog(SERVICES[scheme], options)
+    for line in lines:
+        reply = dialog.handle(line)
+        assert reply.data.endswith(b"\r\n") and b"\n" not in reply.data.replace(b"\r\n", b"")
+        assert len(reply.data) < 4096
+        words = line.decode("utf-8", "replace").split()
+        if reply.then is Then.START_TLS:
+            assert not dialog.tls_active and options.starttls
+            assert any(w.upper() in ("STARTTLS", "STLS") for w in words[:2])
+            dialog.tls_started()
+        # Never a success or a "go on" (SMTP 235/334, IMAP continuation) for credentials.
+        assert not reply.data.startswith((b"235", b"334", b"+ "))
+        if _credential_command(scheme, words):
+            assert b" OK " not in reply.data
+            assert not reply.data.startswith((b"+OK", b"2", b"3"))
+        if reply.then is Then.CLOSE:
+            break
