@@ -1141,12 +1141,27 @@ def chain_root_included(ctx: Context) -> Iterator[Hit]:
 )
 def chain_unrelated_certificate(ctx: Context) -> Iterator[Hit]:
     used = {n.cert.sha256 for n in ctx.nodes}
+    same_key = {(n.cert.subject_der, n.cert.spki_sha256): n for n in ctx.nodes}
     mismatched = {i for _, i in ctx.path.signature_mismatches}
     reported: set[str] = set()
     for index, cert in enumerate(ctx.presented):
         if cert.sha256 in used or cert.sha256 in reported:
             continue
         reported.add(cert.sha256)
+        twin = same_key.get((cert.subject_der, cert.spki_sha256))
+        if twin is not None:
+            yield Hit(
+                None,
+                f"Certificate {index} ('{cert.info.subject}') is another version (e.g. cross-signed) of a certificate in the path; the iPhone does not need it.",
+                {
+                    "index": index,
+                    "subject": cert.info.subject,
+                    "key_mismatch": False,
+                    "variant_of": twin.cert.sha256,
+                },
+                severity=Severity.INFO,
+            )
+            continue
         why = (
             " (its name matches the issuer, but its key did not sign the certificate: an old or wrong intermediate)"
             if index in mismatched

@@ -208,3 +208,21 @@ def test_ec_and_pss_signatures_are_verified(lab: Lab, keys: Keys) -> None:
         and result.chain[0].signature_hash == "sha256"
     )
     assert result.verdict == "trusted"
+
+
+def test_cross_signed_root_variant_is_information_only(lab: Lab, keys: Keys) -> None:
+    root = lab.root()
+    old_root = lab.root("Old Root", key=keys.other)
+    cross = pki.issue(
+        pki.ca_spec("Test Root CA"),
+        keys.root,
+        issuer_cert=old_root,
+        issuer_key=keys.other,
+        not_before=root.not_valid_before_utc,
+        not_after=root.not_valid_after_utc,
+    )
+    leaf, inter = lab.chain()
+    result = analyse([leaf, inter, pki.cert_to_der(cross)], "SYS", pki.cert_to_der(root))
+    assert result.verdict == "trusted" and result.anchor_kind is AnchorKind.SYS
+    variant = fired(result, "chain_unrelated_certificate")[0]
+    assert variant.severity is Severity.INFO and "variant_of" in variant.evidence
