@@ -175,7 +175,20 @@ class _Check:
         self.history: History | None = None
         self.store_labels: dict[str, str] = {}
 
+    def _check_ios_version(self) -> None:
+        """A bad --ios is bad input: one line before anything is probed."""
+        if self.options.ios_version is None:
+            return
+        from mailtls.analysis.registry import parse_ios_version
+        from mailtls.errors import UsageError
+
+        try:
+            parse_ios_version(self.options.ios_version)
+        except ValueError as exc:
+            raise UsageError(f"--ios: {exc}") from None
+
     async def run(self) -> Report:
+        self._check_ios_version()
         stores = asyncio.ensure_future(asyncio.to_thread(self._load_stores))
         try:
             if self.options.ca_files or self.options.system_roots:

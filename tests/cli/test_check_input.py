@@ -91,6 +91,7 @@ def test_parse_at() -> None:
         (["check", "--no-history", "--format", "xml", "mail.example.com"], "invalid choice"),
         (["check", "--no-history", "-f", "/nonexistent/list.txt"], "no such file"),
         (["check", "--no-history", "--shard", "9/4", "mail.example.com"], "--shard"),
+        (["check", "--no-history", "--ios", "banana", "imaps://127.0.0.1:1"], "--ios"),
         (["check", "--history", "x", "--no-history", "mail.example.com"], "not allowed with"),
     ],
 )
