@@ -144,3 +144,15 @@ def test_targets_may_follow_options(capsys: pytest.CaptureFixture[str]) -> None:
         "imaps://127.0.0.1:1",
         "pop3s://127.0.0.1:1",
     ]
+
+
+@pytest.mark.parametrize("flag", ["--ca-file", "--system-roots"])
+def test_a_root_file_that_is_not_a_certificate(
+    flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "root.pem"
+    bad.write_text("this is not a certificate\n")
+    assert main(["check", "--no-history", flag, str(bad), "imaps://127.0.0.1:1"]) == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert len(captured.err.strip().splitlines()) == 1 and str(bad) in captured.err
