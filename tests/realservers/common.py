@@ -105,8 +105,11 @@ def write_file(path: Path, data: bytes | str, mode: int = 0o644) -> None:
     """Write ``data`` and set ``mode`` (keys are 0600: both servers read them as root)."""
     if isinstance(data, str):
         data = data.encode()
-    path.write_bytes(data)
-    path.chmod(mode)
+    # Created with its mode, so a key is never readable by others, not even for a moment.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as file:
+        os.fchmod(file.fileno(), mode)
+        file.write(data)
 
 
 def backdate(*paths: Path, seconds: int = 10) -> None:
@@ -150,8 +153,6 @@ def reserve_ports(count: int, host: str = RIG_ADDRESS) -> list[int]:
                 continue
             if port_is_free(port, host):
                 chosen.append(port)
-        else:
-            raise RigError(f"could not find {count} free ports on {host}")
         if len(chosen) != count:
             raise RigError(f"could not find {count} free ports on {host}")
         _reserved_ports.update(chosen)
