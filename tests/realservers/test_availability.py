@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
-from tests.realservers import common, plugin
+from tests.realservers import plugin
 
 
 def test_not_root_skips_locally_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,7 +29,7 @@ def test_root_without_the_servers_fails_and_names_the_install_script(
 ) -> None:
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    monkeypatch.setattr(common.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setattr(plugin, "MASTER", "/nonexistent/postfix/master")
     with pytest.raises(pytest.fail.Exception, match="install-test-deps"):
         plugin.unavailable_action()
