@@ -95,7 +95,7 @@ def _seconds(value: float) -> str:
 
 
 class _Clock:
-    """Per-phase budgets capped by the overall deadline (loop time)."""
+    """Per-phase budgets capped by the overall deadline (time.monotonic seconds)."""
 
     def __init__(self, deadline_at: float, deadline: float) -> None:
         self.deadline_at = deadline_at

@@ -11,7 +11,7 @@ from mailtls.model import SERVICES, Endpoint, Phase, ProbeResult, Status
 from mailtls.probe import ProbeOptions, Timeouts, probe_sync
 from mailtls.targets import endpoints_for, parse_target
 from tests.hostile import HostileServers, Spec
-from tests.probe.conftest import Chain
+from tests.probe.certs import Chain
 
 FAST = ProbeOptions(
     timeouts=Timeouts(connect=1.0, greeting=0.8, starttls=0.8, handshake=0.8),

@@ -14,7 +14,7 @@ from mailtls.model import Endpoint, Status
 from mailtls.probe import ProbeOptions, Timeouts, probe_sync
 from mailtls.probe.tls import HandshakeError, TlsHandshake, client_context, unverified_chain
 from tests.hostile import HostileServers, Spec, _pem
-from tests.probe.conftest import NOT_AFTER, NOT_BEFORE, Chain
+from tests.probe.certs import NOT_AFTER, NOT_BEFORE, Chain
 
 OPTIONS = ProbeOptions(timeouts=Timeouts(1.0, 1.0, 1.0, 2.0), deadline=4.0, check_versions=True)
 
