@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from mailtls.cli import main
 from mailtls.commands.check import check_and_print
 from mailtls.lab.scenarios import Scenario
 from mailtls.lab.servers import Lab, start_lab
+from tests.hostile import HostileServers, Spec
 from tests.report.schema import endpoint_validator, validate
 from tests.report.test_nagios import STATUS_LINE
 from tests.report.test_prometheus import parse as parse_prometheus
@@ -254,3 +256,33 @@ def test_progress_bar_only_on_a_terminal(lab: Lab, good: Scenario) -> None:
     quiet = io.StringIO()
     check_and_print(targets, opts, "json", stdout=io.StringIO(), stderr=quiet)
     assert quiet.getvalue() == ""
+
+
+class _TimedStream(io.StringIO):
+    """Remembers when each line was written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    def write(self, text: str) -> int:
+        self.times.extend(time.monotonic() for _ in range(text.count("\n")))
+        return super().write(text)
+
+
+def test_jsonl_lines_arrive_before_slow_endpoints_finish(lab: Lab, good: Scenario) -> None:
+    with HostileServers() as servers:
+        silent = servers.start(Spec("imap", "starttls", behaviour="silent"))
+        out = _TimedStream()
+        started = time.monotonic()
+        check_and_print(
+            [url_targets(lab, good.host)[0], f"imap://{good.host}:{silent}"],
+            options(check_versions=False, timeout=1.5),
+            "jsonl",
+            stdout=out,
+            stderr=io.StringIO(),
+        )
+        finished = time.monotonic()
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["status"] for r in records] == ["ok", "timeout"]
+    assert out.times[0] - started < 1.0 < finished - started  # streamed, not at the end
