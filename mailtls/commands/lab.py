@@ -11,10 +11,12 @@ Only argparse is imported at module level; the lab itself is imported inside :fu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import sys
 import textwrap
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -375,19 +377,21 @@ def run(args: argparse.Namespace) -> int:
     import tempfile
 
     workdir = Path(tempfile.mkdtemp(prefix="mailtls-lab-"))
-    try:
-        lab.start()
-        # Certificates only: a combined chain+key file must not leave its key behind.
-        (workdir / "chain.pem").write_bytes(certificates_only(chain_pem))
-        ca_file: Path | None = None
-        if root_pem is not None:
-            ca_file = workdir / "root.pem"
-            ca_file.write_bytes(root_pem)
-        _print_banner(lab, host, title, description, workdir, ca_file, warning is not None, at)
-        _serve(lab, args.serve_for)
-    finally:
-        lab.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    # SIGTERM is caught from before the first connection can arrive until the lab is down.
+    with _stop_requests() as stop:
+        try:
+            lab.start()
+            # Certificates only: a combined chain+key file must not leave its key behind.
+            (workdir / "chain.pem").write_bytes(certificates_only(chain_pem))
+            ca_file: Path | None = None
+            if root_pem is not None:
+                ca_file = workdir / "root.pem"
+                ca_file.write_bytes(root_pem)
+            _print_banner(lab, host, title, description, workdir, ca_file, warning is not None, at)
+            _serve(stop, args.serve_for)
+        finally:
+            lab.stop()
+            shutil.rmtree(workdir, ignore_errors=True)
     print("mailtls lab: stopped.", file=sys.stderr)
     return 0
 
@@ -430,29 +434,34 @@ def _print_banner(
     print("\n".join(lines), flush=True)
 
 
-def _serve(lab: Lab, seconds: float | None) -> None:
-    """Wait for Ctrl-C (or SIGTERM, or the end of --serve-for)."""
+@contextlib.contextmanager
+def _stop_requests() -> Iterator[threading.Event]:
+    """An event set by SIGTERM while the block runs (main thread only; restored after)."""
     import signal
-    import threading
 
-    done = threading.Event()
-    previous: Any = None
-    in_main = threading.current_thread() is threading.main_thread()
-    if in_main:
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
 
-        def on_term(_signum: int, _frame: object) -> None:
-            done.set()
+    def on_term(_signum: int, _frame: object) -> None:
+        stop.set()
 
-        previous = signal.signal(signal.SIGTERM, on_term)
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield stop
+    finally:
+        # None means "set outside Python"; the default is the closest we can restore.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _serve(stop: threading.Event, seconds: float | None) -> None:
+    """Wait for Ctrl-C, SIGTERM (``stop``) or the end of ``--serve-for``."""
     try:
         if seconds is not None:
-            done.wait(seconds)
+            stop.wait(seconds)
         else:
-            while not done.wait(0.5):
+            while not stop.wait(0.5):
                 pass
     except KeyboardInterrupt:
         print("", file=sys.stderr)
-    finally:
-        if in_main:
-            # None means "set outside Python"; the default is the closest we can restore.
-            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
