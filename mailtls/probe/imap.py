@@ -83,8 +83,10 @@ class ImapDialog(Dialog):
         text = words[2] if len(words) > 2 else ""
         if text.upper().startswith("[CAPABILITY "):
             self.capability_words = text[1:].split("]", 1)[0].split()[1:]
-            self._after_capabilities()
-            return
+            if "STARTTLS" in {w.upper() for w in self.capability_words}:
+                self._after_capabilities()
+                return
+            # Some servers list less in the greeting; ask before concluding "no STARTTLS".
         self._state = "capability"
         self._send(
             f"{_TAG_CAPABILITY} CAPABILITY\r\n".encode(),

@@ -237,3 +237,11 @@ def test_pop3_unterminated_capa_is_still_waiting() -> None:
     dialog.receive(b"+OK hi\r\n")
     assert dialog.receive(b"+OK\r\nUSER\r\n") == []
     assert dialog.waiting_for == "the reply to CAPA"
+
+
+def test_imap_asks_capability_when_the_greeting_code_lacks_starttls() -> None:
+    dialog = ImapDialog()
+    assert sent(dialog.receive(b"* OK [CAPABILITY IMAP4rev1] hi\r\n")) == [b"a1 CAPABILITY\r\n"]
+    assert sent(dialog.receive(b"* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK\r\n")) == [
+        b"a2 STARTTLS\r\n"
+    ]
