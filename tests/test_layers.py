@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import subprocess
 import sys
@@ -23,7 +24,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mailtls"
 FRONT_ENDS = ("mailtls.cli", "mailtls.commands", "mailtls.tui", "mailtls.__main__")
 
 
-def _imports(path: Path) -> set[str]:
+@functools.cache
+def _imports(path: Path) -> frozenset[str]:
     """Every module a file imports, at any depth (lazy imports inside functions count)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     names: set[str] = set()
@@ -33,7 +35,7 @@ def _imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
+    return frozenset(names)
 
 
 def _module(path: Path) -> str:
