@@ -13,7 +13,7 @@ from mailtls.probe.pop3 import Pop3Dialog
 from mailtls.probe.smtp import SmtpDialog
 from mailtls.probe.tls import HandshakeError, TlsHandshake
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Lines that look like protocol replies, mixed with noise, so the search reaches deep states.
 REPLY_LINES = st.sampled_from(
@@ -89,7 +89,7 @@ def test_dialogs_same_outcome_however_the_bytes_are_split(
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(chunks=st.lists(st.binary(max_size=512), max_size=6), close=st.booleans())
 def test_tls_handshake_only_raises_handshake_error(chunks: list[bytes], close: bool) -> None:
     handshake = TlsHandshake("mail.example.test")
