@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -70,6 +71,13 @@ RULE_DISCOVERY_NOT_COVERED = "discovery_name_not_covered"
 RULE_DISCOVERY_FAILED = "discovery_failed"
 RULE_DOMAIN_NOT_A_HOST = "discovery_domain_not_a_host"
 RULE_ANALYSIS_ERROR = "internal_analysis_error"
+
+#: RFC 5321 Domain or address literal, as accepted for --ehlo.
+_EHLO_NAME = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+    r"|\[(?:[0-9.]+|IPv6:[0-9A-Fa-f:.]+)\]"
+)
 
 #: Findings of the trust engine that mean "the name is not in the certificate".
 HOSTNAME_CHECK_KEY = "SSLHostname"
@@ -187,8 +195,21 @@ class _Check:
         except ValueError as exc:
             raise UsageError(f"--ios: {exc}") from None
 
+    def _check_ehlo_name(self) -> None:
+        """The EHLO argument goes on the wire: a domain or an address literal, nothing else
+        (RFC 5321 §4.1.1.1), so no option can smuggle a command into the SMTP dialog."""
+        name = self.options.ehlo_name
+        if not _EHLO_NAME.fullmatch(name) or len(name) > 255:
+            from mailtls.errors import UsageError
+
+            raise UsageError(
+                f"--ehlo {name!r}: not a domain or address literal (e.g. client.example.com "
+                "or [192.0.2.1])"
+            )
+
     async def run(self) -> Report:
         self._check_ios_version()
+        self._check_ehlo_name()
         stores = asyncio.ensure_future(asyncio.to_thread(self._load_stores))
         try:
             if self.options.ca_files or self.options.system_roots:

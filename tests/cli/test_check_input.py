@@ -92,6 +92,8 @@ def test_parse_at() -> None:
         (["check", "--no-history", "-f", "/nonexistent/list.txt"], "no such file"),
         (["check", "--no-history", "--shard", "9/4", "mail.example.com"], "--shard"),
         (["check", "--no-history", "--ios", "banana", "imaps://127.0.0.1:1"], "--ios"),
+        (["check", "--no-history", "--ehlo", "x\r\nQUIT", "smtp://127.0.0.1:1"], "--ehlo"),
+        (["check", "--no-history", "--ehlo", "exämple.com", "smtp://127.0.0.1:1"], "--ehlo"),
         (["check", "--history", "x", "--no-history", "mail.example.com"], "not allowed with"),
     ],
 )
@@ -156,3 +158,12 @@ def test_a_root_file_that_is_not_a_certificate(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert len(captured.err.strip().splitlines()) == 1 and str(bad) in captured.err
+
+
+@pytest.mark.parametrize(
+    "name", ["client.example.com", "localhost", "[192.0.2.1]", "[IPv6:2001:db8::1]"]
+)
+def test_good_ehlo_names_are_accepted(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["check", "--no-history", "--timeout", "1", "--ehlo", name, "smtp://127.0.0.1:1"]
+    assert main(args) == 2  # checked (refused), not rejected
+    assert "--ehlo" not in capsys.readouterr().err
