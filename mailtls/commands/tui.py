@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         address=tuple(args.address),
         ca_files=tuple(Path(p) for p in args.ca_file),
         ios_version=args.ios_version,
-        at=parse_at(args.at) if args.at else None,
+        at=parse_at(args.at, "--at") if args.at else None,
         timeout=args.timeout,
         discover=not args.no_discover,
     )

@@ -309,6 +309,11 @@ def summary_sentences(report: Report) -> list[str]:
         )
         groups.setdefault(key, []).append(er)
     sentences = [group_sentence(members) for members in groups.values()]
+    if endpoints and all(er.analysis is None for er in endpoints):
+        sentences.append(
+            "No certificate could be checked: check the host name and address, and that the "
+            "mail server is running and reachable from here (n changes the target)."
+        )
     if not sentences:
         if report.errors:
             return [f"Nothing was checked: {report.errors[0]}"]

@@ -56,7 +56,9 @@ def test_summary_when_nothing_answers_says_so() -> None:
     report = make_report([_refused("imaps", 993), _refused("submission", 587)])
     assert summary_sentences(report) == [
         "Incoming and outgoing mail (ports 587, 993) is not offered by this host "
-        "(the connection was refused)."
+        "(the connection was refused).",
+        "No certificate could be checked: check the host name and address, and that the "
+        "mail server is running and reachable from here (n changes the target).",
     ]
 
 

@@ -89,7 +89,9 @@ def test_start_screen_validates_and_starts_the_check(wrong_host: Report, tmp_pat
         screen.query_one("#target", Input).value = "mail.example.test"
         await pilot.press("enter")
         await pilot.pause()
-        assert "'at'" in str(screen.query_one("#start-error", Static).render())
+        assert "Judge as of: 'yesterday' is not a date" in str(
+            screen.query_one("#start-error", Static).render()
+        )
         screen.query_one("#at", Input).value = "2026-11-01"
         screen.query_one("#ca-file", Input).value = str(root)
         screen.query_one("#address", Input).value = "127.0.0.1"

@@ -35,7 +35,10 @@ def render_report(report: Report, kind: str) -> str:
 
 
 def default_file_name(report: Report, kind: str) -> str:
-    target = report.targets[0] if report.targets else "report"
+    if report.endpoints:
+        target = report.endpoints[0].endpoint.host
+    else:
+        target = report.targets[0] if report.targets else "report"
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", target).strip("._") or "report"
     return f"mailtls-{stem}.{'json' if kind == 'json' else 'txt'}"
 

@@ -88,7 +88,9 @@ class OverviewScreen(Screen[None]):
         yield Static(
             f"Problems found: {len(self.findings)} (Enter opens one, Tab switches list)"
             if self.findings
-            else "No problems found.",
+            else "No problems found."
+            if any(er.analysis is not None for er in self.endpoints)
+            else "No certificate was received, so there is nothing to judge.",
             id="findings-title",
         )
         yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)

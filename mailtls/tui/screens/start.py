@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from mailtls.tui.app import CheckRequest, MailtlsApp
 
 
-def parse_at(text: str) -> datetime | None:
+def parse_at(text: str, label: str = "Judge as of") -> datetime | None:
     """``2026-01-01`` or ``2026-01-01T12:00`` (UTC unless an offset is given)."""
     text = text.strip()
     if not text:
@@ -35,7 +35,7 @@ def parse_at(text: str) -> datetime | None:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(
-            f"'at': {text!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)"
+            f"{label}: {text!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)"
         ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -46,7 +46,7 @@ def parse_ca_file(text: str) -> Path | None:
         return None
     path = Path(text).expanduser()
     if not path.is_file():
-        raise UsageError(f"CA file {text!r} does not exist or is not a file")
+        raise UsageError(f"Company root: {text!r} does not exist or is not a file")
     return path
 
 
@@ -80,6 +80,7 @@ class StartScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r,f5", "submit", "Check"),
+        Binding("ctrl+q", "app.quit", "Quit"),
         Binding("escape", "back", "Back", show=False),
     ]
 
