@@ -280,7 +280,7 @@ def _credential_command(scheme: str, words: list[str]) -> bool:
     return bool(words) and words[0].upper() == "AUTH"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     scheme=st.sampled_from(sorted(SERVICES)),
     options=_OPTIONS,
