@@ -40,6 +40,16 @@ def endpoint(
     return Endpoint(scheme, host, port, address)
 
 
+def second_loopback() -> str:
+    """::1 when this machine has IPv6 loopback, else 127.0.0.2 (Linux routes 127/8 to lo)."""
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return "127.0.0.2"
+    return "::1"
+
+
 def free_port() -> int:
     """A port nothing listens on (bound, then closed: connections are refused)."""
     with socket.socket() as sock:
@@ -94,14 +104,15 @@ def test_imap_capabilities_from_the_greeting_code(servers: HostileServers, chain
 def test_a_host_with_two_addresses_is_reported_per_address(
     servers: HostileServers, chain: Chain, other_chain: Chain
 ) -> None:
+    second = second_loopback()
     port_v4 = servers.start(spec_for("imaps", chain, host="127.0.0.1"))
-    port_v6 = servers.start(spec_for("imaps", other_chain, host="::1"))
+    port_v6 = servers.start(spec_for("imaps", other_chain, host=second))
     endpoints = [
         Endpoint("imaps", "mail.example.test", port_v4, "127.0.0.1"),
-        Endpoint("imaps", "mail.example.test", port_v6, "::1"),
+        Endpoint("imaps", "mail.example.test", port_v6, second),
     ]
     v4, v6 = probe_sync(endpoints, FAST)
-    assert (v4.endpoint.address, v6.endpoint.address) == ("127.0.0.1", "::1")
+    assert (v4.endpoint.address, v6.endpoint.address) == ("127.0.0.1", second)
     assert v4.status is Status.OK and v6.status is Status.OK
     assert v4.chain == chain.certs
     assert v6.chain == other_chain.certs
