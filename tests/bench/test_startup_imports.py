@@ -1,0 +1,80 @@
+"""Start-up stays cheap (issue 8): what ``mailtls --version`` and ``check --help`` import.
+
+Measured in a fresh interpreter, like a person's shell; import lists rather than times so
+that a loaded machine cannot make the test flaky.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from mailtls.cli import COMMANDS, commands_needed
+
+PROBE = """
+import sys
+from mailtls.cli import main
+try:
+    code = main({argv!r})
+except SystemExit as exc:
+    code = exc.code
+loaded = sorted(m for m in sys.modules if m.split('.')[0] in {{'mailtls', 'textual', 'rich',
+    'cryptography', 'asyncio', 'dns', 'json'}})
+print('LOADED', ' '.join(loaded), file=sys.stderr)
+"""
+
+
+def loaded_after(argv: list[str]) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(argv=argv)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    line = next(x for x in done.stderr.splitlines() if x.startswith("LOADED"))
+    return set(line.split()[1:])
+
+
+def test_version_imports_no_command() -> None:
+    loaded = loaded_after(["--version"])
+    assert not {m for m in loaded if m.startswith("mailtls.commands.")}
+    assert not {m for m in loaded if m.split(".")[0] in ("textual", "cryptography", "asyncio")}
+
+
+def test_check_help_imports_only_the_check_command() -> None:
+    loaded = loaded_after(["check", "--help"])
+    assert {m for m in loaded if m.startswith("mailtls.commands.")} == {"mailtls.commands.check"}
+    heavy = {m.split(".")[0] for m in loaded} & {
+        "textual",
+        "rich",
+        "cryptography",
+        "asyncio",
+        "dns",
+    }
+    assert not heavy
+
+
+def test_top_level_help_still_lists_every_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mailtls", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0
+    assert "check" in done.stdout and "lab" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "needed"),
+    [
+        (["check", "example.com"], ("check",)),
+        (["--debug", "lab", "--help"], ("lab",)),
+        (["--version"], ()),
+        (["--help", "--version"], COMMANDS),
+        ([], COMMANDS),
+        (["nonsense"], COMMANDS),
+    ],
+)
+def test_commands_needed(argv: list[str], needed: tuple[str, ...]) -> None:
+    assert commands_needed(argv) == needed
