@@ -254,3 +254,22 @@ def test_version_checks_never_outlive_the_deadline(servers: HostileServers, chai
         "TLSv1.2": True,
         "TLSv1.3": False,
     }
+
+
+def test_weak_rsa_1024_sha1_certificate_over_tls_1_0_is_captured(servers: HostileServers) -> None:
+    weak_key = pki.generate_key("rsa", 1024)
+    spec = pki.leaf_spec("mail.example.test", hash="sha1")
+    weak = pki.cert_to_der(pki.issue(spec, weak_key, not_before=NOT_BEFORE, not_after=NOT_AFTER))
+    port = servers.start(
+        Spec("pop3", "starttls", [weak], weak_key, minimum_version="TLSv1", maximum_version="TLSv1")
+    )
+    [result] = probe_sync([Endpoint("pop3", "mail.example.test", port, "127.0.0.1")], OPTIONS)
+    assert result.status is Status.OK, result.error
+    assert result.chain == (weak,)
+    assert result.tls_version == "TLSv1"
+    assert result.accepted_tls_versions == {
+        "TLSv1": True,
+        "TLSv1.1": False,
+        "TLSv1.2": False,
+        "TLSv1.3": False,
+    }
