@@ -144,3 +144,24 @@ def test_discover_with_an_unanswering_server_says_so() -> None:
             asyncio.run(discover("example.test", server.nameserver, timeout=0.5))
     assert time.monotonic() - started < 3.0
     assert "DNS timeout" in str(caught.value)
+
+
+def test_the_loopback_server_answers_over_tcp_too(dns_server: LoopbackDnsServer) -> None:
+    import dns.message
+    import dns.query
+    import dns.rcode
+
+    query = dns.message.make_query("example.test", "MX")
+    response = dns.query.tcp(query, "127.0.0.1", port=dns_server.port, timeout=2.0)
+    assert response.rcode() == dns.rcode.NOERROR
+    assert sorted(r.exchange.to_text() for r in response.answer[0]) == [
+        "mx1.example.test.",
+        "mx2.example.test.",
+    ]
+    missing = dns.query.tcp(
+        dns.message.make_query("nope.example.test", "A"),
+        "127.0.0.1",
+        port=dns_server.port,
+        timeout=2.0,
+    )
+    assert missing.rcode() == dns.rcode.NXDOMAIN
