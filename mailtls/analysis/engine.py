@@ -288,7 +288,8 @@ def _summary(
     failures = [f for f in findings if _is_failure(f)]
     if verdict is Verdict.FATAL:
         fatal = [f for f in failures if f.result_class is not ResultClass.RECOVERABLE]
-        return f"Mail cannot connect{where} at all, and tapping Trust does not help: {_lower_first(fatal[0].summary)}"
+        to = f" to {host}" if host else ""
+        return f"Mail cannot connect{to} at all, and tapping Trust does not help: {_lower_first(fatal[0].summary)}"
     reasons = "; ".join(_lower_first(f.summary).rstrip(".") for f in failures[:3])
     more = f" (and {len(failures) - 3} more)" if len(failures) > 3 else ""
     return f"Mail will show 'Cannot Verify Server Identity'{where} because {reasons}{more}."

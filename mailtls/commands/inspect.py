@@ -198,9 +198,7 @@ def render_text(
     ]
     lines.append(f"iPhone: {analysis.user_sees}")
     shown = [
-        f
-        for f in analysis.findings
-        if verbose or f.severity != "info" or f.rule_id == "hostname_match"
+        f for f in analysis.findings if verbose or f.severity != "info" or f.category == "trust"
     ]
     if shown:
         lines += ["", "Findings:"]
