@@ -528,6 +528,7 @@ class _Judge:
         self.check = check
         self.stores = stores
         self.cache: dict[tuple[tuple[bytes, ...], str], Analysis] = {}
+        self.chains: dict[tuple[bytes, ...], tuple[bytes, ...]] = {}
 
     async def judge(self, result: ProbeResult) -> EndpointReport:
         from mailtls.analysis import analyze_chain, transport_findings
@@ -539,7 +540,11 @@ class _Judge:
             findings.append(_analysis_error(result, "transport findings", exc))
         if result.status is not Status.OK or not result.chain:
             return EndpointReport(result, None, tuple(findings))
-        key = (result.chain, result.endpoint.host)
+        # Endpoints serving the same chain share one copy of its bytes (fleet memory).
+        chain = self.chains.setdefault(result.chain, result.chain)
+        if chain is not result.chain:
+            result = replace(result, chain=chain)
+        key = (chain, result.endpoint.host)
         try:
             analysis = self.cache.get(key)
             if analysis is None:
