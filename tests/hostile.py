@@ -123,6 +123,9 @@ class HostileServers:
         self._tmp = tempfile.TemporaryDirectory(prefix="mtl-hostile-")
         self._counter = 0
         self.connections = 0
+        #: Everything clients sent, per connection: plaintext lines, then what arrived
+        #: inside TLS (decrypted), so tests can check what a probe says.
+        self.received: list[list[bytes]] = []
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -193,6 +196,7 @@ class HostileServers:
                 nonlocal seen
                 seen += 1
                 session = _Session(spec, context, reader, writer)
+                self.received.append(session.received)
                 if seen > 1 and spec.later_behaviour:
                     session.behaviour = spec.later_behaviour
                 await session.run()
@@ -223,6 +227,7 @@ class _Session:
         self.reader = reader
         self.writer = writer
         self.behaviour = spec.behaviour
+        self.received: list[bytes] = []
 
     async def send(self, data: bytes) -> None:
         self.writer.write(data)
@@ -259,6 +264,7 @@ class _Session:
             return await self.hang()
         while True:
             line = await self.reader.readline()
+            self.received.append(line)
             if not line:
                 return
             if b == "close_after_greeting":
@@ -393,7 +399,7 @@ class _Session:
             return
         assert self.context is not None, "a TLS behaviour needs a chain"
         await self.writer.start_tls(self.context)
-        # Say something inside TLS, then wait for the client to leave.
+        # Keep what the client says inside TLS until it leaves.
         with contextlib.suppress(Exception):
-            while await self.reader.read(4096):
-                pass
+            while data := await self.reader.read(4096):
+                self.received.append(data)

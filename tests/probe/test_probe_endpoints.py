@@ -383,3 +383,19 @@ def test_unreachable_network_is_its_own_status(monkeypatch: pytest.MonkeyPatch) 
     [result] = probe_sync([endpoint("imaps", free_port())], FAST)
     assert (result.status, result.phase) == (Status.UNREACHABLE, Phase.CONNECT)
     assert "Network is unreachable" in (result.error or "")
+
+
+def test_the_probe_never_sends_credentials_and_says_goodbye(
+    servers: HostileServers, chain: Chain
+) -> None:
+    """Every server here offers AUTH PLAIN/LOGIN, USER or LOGIN in plaintext and in TLS."""
+    ports = {scheme: servers.start(spec_for(scheme, chain)) for scheme in KINDS}
+    options = ProbeOptions(timeouts=FAST.timeouts, deadline=FAST.deadline, check_versions=True)
+    results = probe_sync([endpoint(s, p) for s, p in ports.items()], options)
+    assert all(r.status is Status.OK for r in results), [r.error for r in results]
+    time.sleep(0.2)  # let the servers read the goodbye
+    said = b"".join(b"".join(conversation) for conversation in servers.received).upper()
+    for word in (b"AUTH ", b"AUTHENTICATE", b" LOGIN ", b"USER ", b"PASS ", b"APOP"):
+        assert word not in said
+    assert b"EHLO MAILTLS.INVALID\r\n" in said
+    assert said.count(b"QUIT\r\n") >= 5 and b"A9 LOGOUT\r\n" in said
