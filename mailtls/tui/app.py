@@ -194,6 +194,13 @@ class MailtlsApp(App[int]):
     @on(CheckFinished)
     def _check_finished(self, message: CheckFinished) -> None:
         self.checking = False
+        if not message.report.endpoints and message.report.errors:
+            # nothing could even be tried (bad input): back to the form, with the reason
+            from mailtls.tui.screens.start import StartScreen
+
+            start = StartScreen(self.request, error="; ".join(message.report.errors))
+            self._show_main(start)
+            return
         if self.report is not None and self.report.targets == message.report.targets:
             self.previous_report = self.report
         self.report = message.report

@@ -171,6 +171,22 @@ def test_bad_target_error_shows_in_screen_with_what_to_do(wrong_host: Report) ->
     drive(app, scenario)
 
 
+def test_only_bad_targets_go_back_to_the_form_with_the_reason() -> None:
+    """The real service: a target it cannot parse is a line in Report.errors."""
+    app = create_app(targets=["imapx://mail.example.test"], options=CheckOptions(timeout=5))
+
+    async def scenario(pilot: Pilot[Any], messages: list[Message]) -> None:
+        await _wait_for(pilot, lambda: any(isinstance(m, CheckFinished) for m in messages))
+        await _wait_for(pilot, lambda: isinstance(pilot.app.screen, StartScreen))
+        screen = pilot.app.screen
+        assert isinstance(screen, StartScreen)
+        text = str(screen.query_one("#start-error", Static).render())
+        assert "Nothing was checked" in text and "imapx" in text
+        assert screen.query_one("#target", Input).value == "imapx://mail.example.test"
+
+    drive(app, scenario)
+
+
 def test_internal_error_in_worker_never_escapes(wrong_host: Report) -> None:
     def broken(
         targets: Sequence[str], options: CheckOptions | None, observer: CheckObserver

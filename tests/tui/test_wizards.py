@@ -18,6 +18,7 @@ from mailtls.model import Report
 from mailtls.tui import create_app
 from mailtls.tui.screens.finding import FindingScreen
 from mailtls.tui.screens.overview import OverviewScreen
+from mailtls.tui.widgets.toggles import MarkedCheckbox
 from mailtls.tui.wizards.base import ArtefactsWritten, WizardFailed, WizardScreen
 from mailtls.tui.wizards.guides import StaleExceptionWizard, spaced
 from mailtls.tui.wizards.profile import ProfileWizard
@@ -97,6 +98,40 @@ def test_profile_wizard_from_needs_profile_finding(tmp_path: Path) -> None:
     )
     options = replay.calls[0][1]
     assert options is not None and options.ca_files == (root_copy,)
+
+
+def test_profile_wizard_adds_the_account_with_the_checked_names(tmp_path: Path) -> None:
+    report = make_report(
+        {"imaps": "good-private-with-root", "submission": "good-private-with-root"}
+    )
+    app = create_app(report, output_dir=tmp_path)
+
+    async def scenario(pilot: Pilot[Any], messages: list[Message]) -> None:
+        await open_finding(pilot, "profile")
+        await pilot.press("w")
+        await pilot.pause()
+        wizard = pilot.app.screen
+        assert isinstance(wizard, ProfileWizard)
+        assert wizard.value("profile-incoming") == "mail.example.test:993"
+        assert wizard.value("profile-outgoing") == "mail.example.test:587"
+        wizard.query_one("#profile-account", MarkedCheckbox).value = True
+        wizard.query_one("#profile-user", Input).value = "jane"
+        written = await run_wizard(pilot, messages)
+        assert isinstance(written, ArtefactsWritten), getattr(written, "error", "")
+        assert any("mail.example.test" in note for note in written.notes)
+
+    drive(app, scenario, size=(100, 40))
+    (profile,) = tmp_path.glob("*.mobileconfig")
+    data = plistlib.loads(profile.read_bytes())
+    mail = data["PayloadContent"][1]
+    assert mail["PayloadType"] == "com.apple.mail.managed"
+    assert mail["IncomingMailServerHostName"] == "mail.example.test"
+    assert mail["IncomingMailServerPortNumber"] == 993
+    assert mail["OutgoingMailServerPortNumber"] == 587
+    assert mail["IncomingMailServerUsername"] == "jane"
+    assert not any(
+        "Password" in key and key != "OutgoingPasswordSameAsIncomingPassword" for key in mail
+    )
 
 
 def test_profile_wizard_refuses_a_leaf_with_the_reason(tmp_path: Path) -> None:

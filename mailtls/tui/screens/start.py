@@ -84,9 +84,10 @@ class StartScreen(Screen[None]):
         Binding("escape", "back", "Back", show=False),
     ]
 
-    def __init__(self, request: CheckRequest) -> None:
+    def __init__(self, request: CheckRequest, error: str | None = None) -> None:
         super().__init__()
         self.request = request
+        self.initial_error = error
 
     @property
     def mailtls_app(self) -> MailtlsApp:
@@ -147,6 +148,8 @@ class StartScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#target", Input).focus()
+        if self.initial_error:
+            self.show_error(f"Nothing was checked: {self.initial_error}")
 
     def show_error(self, message: str) -> None:
         box = self.query_one("#start-error", Static)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,8 +19,11 @@ from textual.widgets import RadioSet, Static
 
 from mailtls.errors import UsageError
 from mailtls.model import CertificateInfo
-from mailtls.tui.widgets.toggles import MarkedRadioButton
-from mailtls.tui.wizards.base import ArtefactsWritten, WizardScreen
+from mailtls.tui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
+from mailtls.tui.wizards.base import ArtefactsWritten, WizardScreen, first_host
+
+if TYPE_CHECKING:
+    from mailtls.remedy.profile import MailAccount
 
 FILE_CHOICE = "root-file-choice"
 
@@ -69,6 +72,52 @@ class ProfileWizard(WizardScreen):
             "Save as", "profile-output", str(self.output_dir / f"{_slug(name)}.mobileconfig")
         )
         yield self.force_checkbox()
+        protocol, incoming, outgoing = self.account_defaults()
+        yield MarkedCheckbox(
+            "Also set up the mail account (host names the check used; never a password)",
+            id="profile-account",
+            compact=True,
+        )
+        yield from self.field(f"Incoming {protocol.upper()}", "profile-incoming", incoming)
+        yield from self.field("Outgoing SMTP", "profile-outgoing", outgoing)
+        yield from self.field("User name", "profile-user", "", "optional")
+        yield from self.field("E-mail", "profile-email", "", "optional")
+
+    def account_defaults(self) -> tuple[str, str, str]:
+        """(incoming protocol, "host:port" incoming, "host:port" outgoing) from the check."""
+        found: dict[str, str] = {}
+        reports = list(self.report.endpoints) if self.report else []
+        if self.endpoint_report is not None:
+            reports.insert(0, self.endpoint_report)
+        for er in reports:
+            endpoint = er.endpoint
+            found.setdefault(endpoint.scheme, f"{endpoint.host}:{endpoint.port}")
+        incoming_scheme = next(
+            (s for s in ("imaps", "imap", "pop3s", "pop3") if s in found), "imaps"
+        )
+        protocol = "pop3" if incoming_scheme.startswith("pop3") else "imap"
+        host = first_host(self.report, self.endpoint_report) or "mail.example.com"
+        incoming = found.get(incoming_scheme, f"{host}:993")
+        outgoing = next(
+            (found[s] for s in ("submission", "submissions", "smtp") if s in found),
+            f"{host}:587",
+        )
+        return protocol, incoming, outgoing
+
+    def chosen_account(self) -> MailAccount | None:
+        from mailtls.model import Protocol
+        from mailtls.remedy.profile import MailAccount, parse_server
+
+        if not self.query_one("#profile-account", MarkedCheckbox).value:
+            return None
+        protocol = Protocol.POP3 if self.account_defaults()[0] == "pop3" else Protocol.IMAP
+        return MailAccount(
+            incoming_protocol=protocol,
+            incoming=parse_server(self.value("profile-incoming"), protocol.value),
+            outgoing=parse_server(self.value("profile-outgoing"), "smtp"),
+            user_name=self.value("profile-user") or None,
+            email_address=self.value("profile-email") or None,
+        )
 
     @on(RadioSet.Changed, "#profile-root-choice")
     def _choice(self, event: RadioSet.Changed) -> None:
@@ -100,6 +149,7 @@ class ProfileWizard(WizardScreen):
         from mailtls.remedy.profile import build_profile_with_info, common_name
 
         root_der, source, root_file = self.chosen_root()
+        account = self.chosen_account()
         display_name = self.value("profile-name")
         if not display_name:
             raise UsageError("the profile needs a display name (shown on the iPhone)")
@@ -116,7 +166,9 @@ class ProfileWizard(WizardScreen):
             from cryptography import x509
             from cryptography.hazmat.primitives.serialization import Encoding
 
-            data, info = build_profile_with_info(root_der, display_name=display_name)
+            data, info = build_profile_with_info(
+                root_der, display_name=display_name, account=account
+            )
             written = [files.write_file(output, data, force=force)]
             root_path = root_file
             if root_path is None:  # keep the root as PEM: the re-check needs --ca-file
@@ -130,6 +182,15 @@ class ProfileWizard(WizardScreen):
                     f"root: {info.root_subject} ({source})",
                     f"SHA-256: {info.root_sha256}",
                     f"payloads: {', '.join(info.payload_types)}",
+                    *(
+                        [
+                            "the account uses "
+                            + ", ".join(account.host_names)
+                            + ": the server certificate must list each of them"
+                        ]
+                        if account
+                        else []
+                    ),
                     "Next: the iPhone steps below, then Re-check (it uses this root).",
                 ),
                 values={
