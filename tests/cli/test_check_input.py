@@ -167,3 +167,31 @@ def test_good_ehlo_names_are_accepted(name: str, capsys: pytest.CaptureFixture[s
     args = ["check", "--no-history", "--timeout", "1", "--ehlo", name, "smtp://127.0.0.1:1"]
     assert main(args) == 2  # checked (refused), not rejected
     assert "--ehlo" not in capsys.readouterr().err
+
+
+def test_targets_from_stdin_and_files_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    listed = tmp_path / "more.txt"
+    listed.write_text("# more\npop3s://127.0.0.1:1\nimaps://127.0.0.1:1\n")
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO("imaps://127.0.0.1:1  # duplicate of the file's\n")
+    )
+    rc = main(
+        [
+            "check",
+            "--no-history",
+            "--format",
+            "json",
+            "--timeout",
+            "1",
+            "-f",
+            "-",
+            "-f",
+            str(listed),
+        ]
+    )
+    document = json.loads(capsys.readouterr().out)
+    assert rc == 2
+    assert document["targets"] == ["imaps://127.0.0.1:1", "pop3s://127.0.0.1:1"]
+    assert len(document["endpoints"]) == 2
