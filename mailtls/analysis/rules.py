@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from mailtls.analysis import oids
 from mailtls.analysis.names import dns_match
@@ -963,6 +963,53 @@ def distrust_wosign_startcom(ctx: Context) -> Iterator[Hit]:
                 )
 
 
+#: Roots whose certificates issued after a date no longer validate on Apple systems
+#: (support.apple.com/121668, read via its zh-tw copy): SHA-256 -> root name. Leaves with
+#: notBefore on or after ENTRUST_CAMERFIRMA_CUTOFF fail. AffirmTrust Networking is on
+#: Apple's list too, but its fingerprint was not fully legible in the copy read; it is left out.
+ENTRUST_CAMERFIRMA_CUTOFF = datetime(2024, 11, 16, tzinfo=UTC)  # "issued after 2024-11-15"
+ENTRUST_CAMERFIRMA_ROOTS: dict[str, str] = {
+    "063e4afac491dfd332f3089b8542e94617d893d7fe944e10a7937ee29d9693c0": "Chambers of Commerce Root - 2008",
+    "136335439334a7698016a0d324de72284e079d7b5220bb8fbd747816eebebaca": "Global Chambersign Root - 2008",
+    "db3517d1f6732a2d5ab97c533ec70779ee3270a62fb4ac4238372460e6f01e88": "Entrust Root Certification Authority - G4",
+    "73c176434f1bc6d5adf45b0e76e727287c8de57616c1e6e6141a2b2cbc7d8e4c": "Entrust Root Certification Authority",
+    "6dc47172e01cbcb0bf62580d895fe2b8ac9ad4f873801e0c10b9c837d21eb177": "Entrust.net Certification Authority (2048)",
+    "43df5774b03e7fef5fe40d931a7bedf1bb2e6b42738c4e6d3841103d3aa7f339": "Entrust Root Certification Authority - G2",
+    "02ed0eb28c14da45165c566791700d6451d7fb56f0b2ab1d3b8eb070e56edff5": "Entrust Root Certification Authority - EC1",
+    "0376ab1d54c5f9803ce4b2e201a0ee7eef7b57b636e8a93c9b8d4860c96f5fa7": "AffirmTrust Commercial",
+}
+
+
+@rule(
+    id="distrust_entrust_camerfirma",
+    title="Issued by Entrust or Camerfirma after Apple's cut-off",
+    checks="A chain anchored at one of the listed Entrust/AffirmTrust or Camerfirma roots (data table by SHA-256, from support.apple.com/121668) whose leaf was issued after 2024-11-15 does not validate; earlier certificates work until they expire.",
+    check_key="GrayListedKey",
+    applies_to=(SYS,),
+    since="effective 2024-11-15",
+    citation="ios-trust-rules.md §1e distrust_entrust_camerfirma; support.apple.com/121668; SecRVCProcessValidDateConstraints (trust/trustd/SecRevocationServer.c)",
+    fix="Replace the certificate with one from a CA Apple trusts (Entrust now issues through a partner CA).",
+    note="Apple does not say whether these date constraints are overridable (GrayListedKey, recoverable) or treated as revoked (fatal); mailtls reports recoverable. That Apple uses the Valid-database date constraints for this is an inference.",
+    **_prompt(),
+)
+def distrust_entrust_camerfirma(ctx: Context) -> Iterator[Hit]:
+    root = ctx.nodes[-1].cert
+    name = ENTRUST_CAMERFIRMA_ROOTS.get(root.sha256)
+    issued = ctx.leaf.info.not_before
+    if name is None or issued is None or issued < ENTRUST_CAMERFIRMA_CUTOFF:
+        return
+    yield Hit(
+        0,
+        f"The server certificate was issued on {issued:%Y-%m-%d} under '{name}'; Apple no longer accepts certificates from this root issued after 2024-11-15.",
+        {
+            "root": name,
+            "root_sha256": root.sha256,
+            "not_before": issued,
+            "cutoff": ENTRUST_CAMERFIRMA_CUTOFF,
+        },
+    )
+
+
 @rule(
     id="blocked_certs_keys",
     title="Certificate or key on Apple's blocklist",
@@ -1307,11 +1354,6 @@ for _id, _title, _text in (
         "Symantec-issued TLS certificates by date (2018-2022).",
     ),
     ("distrust_cnnic", "CNNIC distrust", "Two CNNIC roots removed in 2015, with an allow-list."),
-    (
-        "distrust_entrust_camerfirma",
-        "Entrust / Camerfirma distrust",
-        "Certificates issued after 2024-11-15 chaining to listed Entrust and Camerfirma roots.",
-    ),
     ("distrust_trustcor", "TrustCor", "No Apple statement found."),
 ):
     _documented(

@@ -173,3 +173,33 @@ def test_starttls_missing_auth_before_tls_and_injection() -> None:
     assert [f.rule_id for f in transport_findings(_probe("imap", status=Status.NO_TLS))] == [
         "starttls_not_offered"
     ]
+
+
+def test_entrust_camerfirma_cutoff(monkeypatch: pytest.MonkeyPatch, lab: Lab) -> None:
+    from mailtls.analysis.certs import parse_certificate
+
+    root = pki.cert_to_der(lab.root())
+    monkeypatch.setitem(
+        rules.ENTRUST_CAMERFIRMA_ROOTS, parse_certificate(root).sha256, "Test Entrust Root"
+    )
+    issued_after = lab.dated(rules.ENTRUST_CAMERFIRMA_CUTOFF, timedelta(days=200))[0]
+    result = analyse(
+        issued_after, "SYS", root, at=rules.ENTRUST_CAMERFIRMA_CUTOFF + timedelta(days=1)
+    )
+    finding = failing(result)["distrust_entrust_camerfirma"]
+    assert finding.check_key == "GrayListedKey" and result.verdict == "prompt"
+    issued_before = lab.dated(
+        rules.ENTRUST_CAMERFIRMA_CUTOFF - timedelta(seconds=1), timedelta(days=200)
+    )[0]
+    quiet = analyse(
+        issued_before, "SYS", root, at=rules.ENTRUST_CAMERFIRMA_CUTOFF + timedelta(days=1)
+    )
+    assert "distrust_entrust_camerfirma" not in failing(quiet)
+    assert "distrust_entrust_camerfirma" not in failing(
+        analyse(issued_after, "USR", root, at=rules.ENTRUST_CAMERFIRMA_CUTOFF + timedelta(days=1))
+    )
+
+
+def test_entrust_table_holds_apples_fingerprints() -> None:
+    assert len(rules.ENTRUST_CAMERFIRMA_ROOTS) == 8
+    assert all(len(h) == 64 and int(h, 16) >= 0 for h in rules.ENTRUST_CAMERFIRMA_ROOTS)
