@@ -7,8 +7,12 @@ of mailtls's probe, so a probe bug cannot hide a rig bug and the other way round
 from __future__ import annotations
 
 import base64
+import json
 import ssl
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -218,3 +222,23 @@ def test_rig_stops_the_least_recently_used_server_beyond_its_limit(
     finally:
         small.close()
     assert not any(server.running for server in (first, third, again))
+
+
+def test_command_line_serves_until_stdin_closes_and_cleans_up(rig: Rig) -> None:
+    root = Path(__file__).resolve().parents[2]
+    with subprocess.Popen(
+        [sys.executable, "-m", "tests.realservers", "--sample", "--modern"],
+        cwd=root,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdin is not None and process.stdout is not None
+        info = json.loads(process.stdout.readline())
+        assert len(info["urls"]) == 7
+        seen = handshake("imaps", info["ports"]["imaps"], address=info["address"])
+        assert seen.tls_version == "TLSv1.3" and len(seen.chain) == 2
+        process.stdin.close()
+        assert process.wait(timeout=10) == 0
+    assert not any(Path(d).exists() for d in info["directories"])
+    assert not Path(info["ca_file"]).exists()
