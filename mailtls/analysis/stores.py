@@ -62,6 +62,10 @@ class TrustStore:
                 found.append(parse_certificate(der))
             except Exception:  # a broken store entry never stops an analysis
                 continue
+        if len(found) > 1 and child.info.aki:
+            # Several roots with this name (re-keyed CAs): the one whose key identifier the
+            # child names comes first, as in RFC 4158 path building.
+            found.sort(key=lambda c: c.info.ski != child.info.aki)
         return found
 
     def contains(self, cert: ParsedCertificate) -> bool:

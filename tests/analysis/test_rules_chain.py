@@ -226,3 +226,17 @@ def test_cross_signed_root_variant_is_information_only(lab: Lab, keys: Keys) -> 
     assert result.verdict == "trusted" and result.anchor_kind is AnchorKind.SYS
     variant = fired(result, "chain_unrelated_certificate")[0]
     assert variant.severity is Severity.INFO and "variant_of" in variant.evidence
+
+
+def test_rekeyed_root_with_the_same_name_is_told_apart_by_its_key(lab: Lab, keys: Keys) -> None:
+    old = pki.cert_to_der(lab.root(key=keys.other))  # same name "Test Root CA", other key
+    new = pki.cert_to_der(lab.root())
+    for order in ((old, new), (new, old)):
+        result = analyse(lab.chain(), "SYS", order)
+        assert result.verdict == "trusted" and result.path[-1].sha256 == parse_sha(new)
+
+
+def parse_sha(der: bytes) -> str:
+    from mailtls.analysis.certs import parse_certificate
+
+    return parse_certificate(der).sha256
