@@ -197,7 +197,9 @@ class CertificateInfo:
     key_size: int | None  # bits; curve size for EC
     signature_algorithm: str  # e.g. "sha256WithRSAEncryption"
     signature_hash: str | None  # "sha256", "sha1", "md5", ... (None: EdDSA / unknown)
-    basic_constraints: dict[str, Any] | None  # {"ca": bool, "path_length": int|None, "critical": bool}
+    basic_constraints: (
+        dict[str, Any] | None
+    )  # {"ca": bool, "path_length": int|None, "critical": bool}
     eku: tuple[str, ...] | None  # names ("serverAuth") or dotted OIDs; None = no extension
     key_usage: tuple[str, ...] | None
     self_signed: bool  # subject == issuer and the signature verifies with its own key

@@ -45,7 +45,9 @@ def generate_key(kind: str = "rsa", size: int = 2048) -> PrivateKey:
     if kind == "rsa":
         return rsa.generate_private_key(public_exponent=65537, key_size=size)
     if kind == "ec":
-        curve: ec.EllipticCurve = {256: ec.SECP256R1(), 384: ec.SECP384R1(), 521: ec.SECP521R1()}[size]
+        curve: ec.EllipticCurve = {256: ec.SECP256R1(), 384: ec.SECP384R1(), 521: ec.SECP521R1()}[
+            size
+        ]
         return ec.generate_private_key(curve)
     if kind == "ed25519":
         return ed25519.Ed25519PrivateKey.generate()
@@ -95,7 +97,7 @@ def name(cn: str | None = None, org: str | None = None) -> x509.Name:
 
 
 def _general_name(entry: str) -> x509.GeneralName:
-    """"DNS:x", "IP:1.2.3.4", "email:a@b", "URI:..", or a bare DNS name / IP literal."""
+    """ "DNS:x", "IP:1.2.3.4", "email:a@b", "URI:..", or a bare DNS name / IP literal."""
     kind, sep, value = entry.partition(":")
     if sep and kind in ("DNS", "IP", "email", "URI"):
         if kind == "DNS":
@@ -174,7 +176,9 @@ def issue(
     nb = not_before or spec.not_before
     na = not_after or spec.not_after
     if nb is None or na is None:
-        raise ValueError("not_before and not_after are required (mailtls never reads the clock here)")
+        raise ValueError(
+            "not_before and not_after are required (mailtls never reads the clock here)"
+        )
     signer_key = issuer_key if issuer_key is not None else key
     subject = name(spec.subject_cn, spec.subject_org)
     issuer_name = issuer_cert.subject if issuer_cert is not None else subject
@@ -190,7 +194,9 @@ def issue(
     )
     if spec.is_ca is not None:
         builder = builder.add_extension(
-            x509.BasicConstraints(ca=spec.is_ca, path_length=spec.path_length if spec.is_ca else None),
+            x509.BasicConstraints(
+                ca=spec.is_ca, path_length=spec.path_length if spec.is_ca else None
+            ),
             critical=spec.bc_critical,
         )
     ku = _key_usage(spec)
@@ -205,7 +211,8 @@ def issue(
         )
     if spec.ski:
         builder = builder.add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False  # type: ignore[arg-type]
+            x509.SubjectKeyIdentifier.from_public_key(public_key),
+            critical=False,  # type: ignore[arg-type]
         )
     if spec.aki:
         signer_public = issuer_cert.public_key() if issuer_cert is not None else public_key
@@ -263,7 +270,9 @@ def _resign_legacy(
     return x509.load_der_x509_certificate(der)
 
 
-def ca_spec(cn: str = "mailtls Test Root CA", *, org: str | None = "mailtls lab", **kw: object) -> CertSpec:
+def ca_spec(
+    cn: str = "mailtls Test Root CA", *, org: str | None = "mailtls lab", **kw: object
+) -> CertSpec:
     """A CA certificate spec iOS will offer for full trust (CA:TRUE critical, CN, keyCertSign)."""
     spec = CertSpec(subject_cn=cn, subject_org=org, san=None, is_ca=True, eku=None, key_usage="ca")
     for k, v in kw.items():
