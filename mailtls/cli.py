@@ -33,9 +33,17 @@ COMMANDS: tuple[str, ...] = (
 )
 
 
+class ArgumentError(UsageError):
+    """A command line argparse rejected; ``prog`` names the (sub)command."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+        raise ArgumentError(self.prog, f"{message} (see '{self.prog} --help')")
 
 
 def commands_needed(args: Sequence[str]) -> tuple[str, ...]:
@@ -94,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mailtls: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except ArgumentError as exc:
+        print(f"{exc.prog}: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
     except MailtlsError as exc:
         print(f"mailtls: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
