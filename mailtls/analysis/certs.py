@@ -111,7 +111,7 @@ def pem_blocks(data: bytes) -> list[tuple[str, bytes]]:
 
 
 def certificates_from_bytes(data: bytes, source: str) -> list[bytes]:
-    """DER certificates from PEM (junk around blocks allowed) or DER bytes."""
+    """DER certificates from PEM (junk around blocks allowed), DER, or PKCS#7 (.p7b) bytes."""
     if not data.strip():
         raise InputFileError(f"{source}: the file is empty")
     if b"-----BEGIN" in data:
@@ -119,7 +119,13 @@ def certificates_from_bytes(data: bytes, source: str) -> list[bytes]:
             blocks = pem_blocks(data)
         except (binascii.Error, ValueError) as exc:
             raise InputFileError(f"{source}: a PEM block is not valid base64 ({exc})") from None
-        certs = [der for label, der in blocks if label.encode() in _CERT_LABELS]
+        certs: list[bytes] = []
+        for label, der in blocks:
+            if label.encode() in _CERT_LABELS:
+                # OpenSSL's TRUSTED CERTIFICATE appends trust settings after the certificate.
+                certs.append(_first_element(der) if label == "TRUSTED CERTIFICATE" else der)
+            elif label == "PKCS7":
+                certs.extend(_pkcs7_certificates(der, source))
         if certs:
             return certs
         labels = sorted({label for label, _ in blocks})
@@ -131,7 +137,7 @@ def certificates_from_bytes(data: bytes, source: str) -> list[bytes]:
             f"{source}: no CERTIFICATE block found"
             + (f" (found {', '.join(labels)})" if labels else " (damaged PEM markers)")
         )
-    # DER: one certificate or several concatenated.
+    # DER: one certificate or several concatenated, or a PKCS#7 bundle.
     certs = []
     offset = 0
     try:
@@ -144,10 +150,69 @@ def certificates_from_bytes(data: bytes, source: str) -> list[bytes]:
         raise InputFileError(
             f"{source}: neither PEM nor a DER certificate (binary data that does not parse)"
         ) from None
+    if len(certs) == 1 and not _looks_like_certificate(certs[0]) and _is_pkcs7(certs[0]):
+        return _pkcs7_certificates(certs[0], source)
     for der in certs:
         if not _looks_like_certificate(der):
             raise InputFileError(f"{source}: DER data that is not an X.509 certificate")
     return certs
+
+
+def _first_element(der: bytes) -> bytes:
+    try:
+        return asn1.read_tlv(der, 0)[0].raw
+    except asn1.DerError:
+        return der
+
+
+_PKCS7_SIGNED_DATA = "1.2.840.113549.1.7.2"
+
+
+def _is_pkcs7(der: bytes) -> bool:
+    try:
+        first = asn1.read_single(der).children()[0]
+        return first.tag == asn1.OID and asn1.decode_oid(first.content) == _PKCS7_SIGNED_DATA
+    except (asn1.DerError, IndexError):
+        return False
+
+
+def _pkcs7_certificates(der: bytes, source: str) -> list[bytes]:
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+
+    try:
+        certs = pkcs7.load_der_pkcs7_certificates(der)
+    except Exception as exc:
+        raise InputFileError(f"{source}: a PKCS#7 bundle that cannot be read ({exc})") from None
+    if not certs:
+        raise InputFileError(f"{source}: the PKCS#7 bundle holds no certificates")
+    return _issuing_order([c.public_bytes(Encoding.DER) for c in certs])
+
+
+def _issuing_order(ders: list[bytes]) -> list[bytes]:
+    """A PKCS#7 SET has no order: put the certificate that issued none of the others first,
+    then its issuer, and so on; the rest keep their order at the end."""
+    parsed = []
+    for der in ders:
+        try:
+            parsed.append(parse_certificate(der))
+        except CertificateParseError:
+            return ders
+    issuers = {p.issuer_der for p in parsed if not p.self_issued}
+    leaves = [p for p in parsed if p.subject_der not in issuers and not p.info.self_signed]
+    if len(leaves) != 1:
+        return ders
+    ordered = [leaves[0]]
+    while True:
+        current = ordered[-1]
+        nxt = next(
+            (p for p in parsed if p.subject_der == current.issuer_der and p not in ordered),
+            None,
+        )
+        if nxt is None or current.self_issued:
+            break
+        ordered.append(nxt)
+    ordered += [p for p in parsed if p not in ordered]
+    return [p.der for p in ordered]
 
 
 def _looks_like_certificate(der: bytes) -> bool:

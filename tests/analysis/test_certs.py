@@ -179,3 +179,28 @@ def test_private_key_file_instead_of_certificate(tmp_path: Path, keys: Keys) -> 
     path.write_bytes(pki.key_to_pem(keys.leaf))
     with pytest.raises(InputFileError, match="not a certificate"):
         load_certificates(path)
+
+
+def test_pkcs7_bundles_pem_and_der(tmp_path: Path, lab: Lab) -> None:
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+
+    leaf, inter = lab.leaf(), lab.inter()
+    for encoding, name in ((Encoding.PEM, "chain.p7b.pem"), (Encoding.DER, "chain.p7b")):
+        path = tmp_path / name
+        path.write_bytes(pkcs7.serialize_certificates([inter, lab.root(), leaf], encoding))
+        loaded = load_certificates(path)
+        # a PKCS#7 SET has no order: mailtls puts the server certificate first, then its issuers
+        assert loaded[:2] == [pki.cert_to_der(leaf), pki.cert_to_der(inter)] and len(loaded) == 3
+
+
+def test_openssl_trusted_certificate_block(tmp_path: Path, lab: Lab) -> None:
+    import base64
+
+    root = pki.cert_to_der(lab.root())
+    aux = asn1.encode_sequence(asn1.encode_sequence(asn1.encode_oid("1.3.6.1.5.5.7.3.1")))
+    body = base64.encodebytes(root + aux).decode()
+    path = tmp_path / "trusted.pem"
+    path.write_text(
+        f"-----BEGIN TRUSTED CERTIFICATE-----\n{body}-----END TRUSTED CERTIFICATE-----\n"
+    )
+    assert load_certificates(path) == [root]
