@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,6 +131,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="text: also show informational findings"
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="BEFORE.json",
+        help="after a fix: show before and after side by side, endpoint by endpoint, "
+        "against an earlier 'mailtls check --format json' report",
     )
     parser.add_argument("--tui", action="store_true", help="show the check in the terminal UI")
     _allow_intermixed(parser)
@@ -367,13 +374,63 @@ class ProgressBar:
 def run(args: argparse.Namespace) -> int:
     targets = collect_targets(args)
     options = build_options(args)
+    before = read_before_report(args.compare) if getattr(args, "compare", None) else None
     if args.tui:
         from mailtls.tui import run_tui
 
         return int(run_tui(targets, options) or 0)
     if not targets:  # the shard is empty: nothing to do is not an error
         return 0
-    return check_and_print(targets, options, args.format, args.fail_on, verbose=args.verbose)
+    return check_and_print(
+        targets, options, args.format, args.fail_on, verbose=args.verbose, before=before
+    )
+
+
+def read_before_report(name: str) -> dict[str, Any]:
+    """Load an earlier ``--format json`` report for ``--compare`` (one-line errors)."""
+    import json
+
+    path = Path(name)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"--compare {name}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--compare {name}: cannot read it ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"--compare {name}: not JSON (line {exc.lineno}); "
+            "save the earlier check with --format json"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("endpoints"), list):
+        raise UsageError(f"--compare {name}: not a 'mailtls check --format json' report")
+    return data
+
+
+#: What a check needs once its first probe answers; see :func:`_warm_up`.
+WARM_UP_MODULES = (
+    "cryptography.x509",
+    "cryptography.hazmat.primitives.serialization",
+    "mailtls.analysis.engine",
+    "mailtls.analysis.transport",
+    "mailtls.report.json",
+    "mailtls.report.text",
+)
+
+
+def _warm_up() -> None:
+    """Import the trust engine and the renderers while the first probes wait on the network.
+
+    Imported on first use instead, the engine (and cryptography) would load on the event
+    loop when the first chain arrives, stalling every handshake in flight (issue 8).
+    """
+    import importlib
+
+    for name in WARM_UP_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # the check itself will say what is missing
+            return
 
 
 def check_and_print(
@@ -385,8 +442,13 @@ def check_and_print(
     verbose: bool = False,
     stdout: IO[str] | None = None,
     stderr: IO[str] | None = None,
+    before: dict[str, Any] | None = None,
 ) -> int:
-    """Run the check, write the chosen format to stdout, return the exit code."""
+    """Run the check, write the chosen format to stdout, return the exit code.
+
+    With ``before`` (an earlier JSON report), a before/after table follows: on stdout
+    after a text report, on stderr for the machine formats (stdout stays data).
+    """
     from mailtls.report.outcome import exit_code
     from mailtls.service import check
 
@@ -398,17 +460,29 @@ def check_and_print(
         from mailtls.report.json import JsonLinesWriter
 
         lines = JsonLinesWriter(out)
+    warm_up = threading.Thread(target=_warm_up, name="mailtls-warm-up", daemon=True)
+    warm_up.start()
     try:
         report = check(targets, options, observer=_Observers(progress, lines))  # type: ignore[arg-type]
     finally:
         if progress is not None:
             progress.clear()
+    warm_up.join()
     for error in report.errors:
         print(f"mailtls: error: {error}", file=err)
     if lines is not None:
         lines.finish(report)
-        return int(exit_code(report, fail_on))
-    return write_report(report, output_format, fail_on, out, verbose=verbose)
+        code = int(exit_code(report, fail_on))
+    else:
+        code = write_report(report, output_format, fail_on, out, verbose=verbose)
+    if before is not None:
+        from mailtls.remedy.recheck import compare_with_json
+        from mailtls.remedy.recheck import render_text as render_recheck
+
+        table = render_recheck(compare_with_json(before, report))
+        stream = out if output_format == "text" else err
+        stream.write("\nBefore and after:\n" + table)
+    return code
 
 
 def write_report(
