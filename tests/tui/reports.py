@@ -29,6 +29,7 @@ from mailtls.model import (
     Report,
     Status,
 )
+from mailtls.service import consistency_findings
 
 AT = FIXTURE_DATE
 
@@ -97,6 +98,7 @@ def make_report(
     return Report(
         targets=(target,),
         endpoints=tuple(reports),
+        findings=consistency_findings(reports),  # the service's cross-endpoint findings
         started_at=AT,
         finished_at=AT + timedelta(seconds=2),
         hosts=(HostSource(target, "argument"),),

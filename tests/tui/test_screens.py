@@ -219,3 +219,25 @@ def test_command_palette_lists_mailtls_actions(wrong_host: Report) -> None:
             assert wanted in titles
 
     drive(app, scenario)
+
+
+def test_finding_across_endpoints_is_listed_and_opens(wrong_host: Report) -> None:
+    app = create_app(wrong_host)
+
+    async def scenario(pilot: Pilot[Any], messages: list[Message]) -> None:
+        overview = pilot.app.screen
+        assert isinstance(overview, OverviewScreen)
+        rows = [i for i, (owner, _) in enumerate(overview.findings) if owner is None]
+        assert rows, "the service's consistency finding is in the list"
+        table = overview.query_one("#findings", DataTable)
+        assert _cell_text(table, rows[0], 1) == "the check"
+        table.focus()
+        table.move_cursor(row=rows[0])
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, FindingScreen)
+        assert screen.endpoint_report is None
+        assert screen.finding.rule_id == wrong_host.findings[0].rule_id
+
+    drive(app, scenario)

@@ -120,9 +120,11 @@ class OverviewScreen(Screen[None]):
         for column in ("Severity", "Where", "Problem"):
             findings_table.add_column(column, key=column.lower())
         judged = [er for er in self.report.endpoints if er.analysis is not None]
-        for position, (_, finding) in enumerate(self.findings):
+        for position, (owner, finding) in enumerate(self.findings):
             affected = endpoints_with_finding(self.report, finding)
-            if not affected or len(affected) == len(judged) > 1:
+            if owner is None or not affected:
+                where = "the check"  # across endpoints: consistency, discovery, history
+            elif len(affected) == len(judged) > 1:
                 where = "all ports"
             else:
                 where = _ports(affected)
