@@ -85,6 +85,23 @@ def rules_markdown() -> str:
         "keychain to use Apple's list. The public-suffix test for wildcards approximates "
         "CFNetwork's top-level-domain test with a compact list of multi-label suffixes.",
         "",
+        "## How the verdict is decided",
+        "",
+        "* **trusted**: no rule fails; Mail connects without a prompt.",
+        "* **needs_profile**: the only problem is a private root the iPhone does not have; it is a "
+        "self-signed CA:TRUE certificate with a subject CN (so Settings > General > About > "
+        "Certificate Trust Settings offers it), the server sends it, and the same chain judged "
+        "with that root installed passes every rule. A private chain whose root is not sent is "
+        "`prompt` (MissingIntermediate) unless the root is given with `--ca-file`.",
+        '* **prompt**: only recoverable (R) failures: "Cannot Verify Server Identity"; Trust stores '
+        "an exception for this exact certificate.",
+        "* **fatal**: at least one fatal (F) failure; no button makes it work.",
+        "",
+        "Deployment, notice and transport findings never change the verdict. Dates are judged at "
+        "`--at` (default: now) against the certificates' own dates; `--ios` applies the rules as "
+        "that iOS version did (CN fallback before iOS 13; key size and SHA-1 only for system roots "
+        "before iOS 13; serverAuth EKU and 825 days from iOS 13; 398 days from iOS 14).",
+        "",
         "On a Mac, Apple's roots can be exported with:",
         "",
         "```",
