@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from mailtls.model import EndpointReport, Report, Verdict
 
@@ -91,6 +93,99 @@ def _change(before: EndpointReport | None, after: EndpointReport | None) -> Chan
     if _leaf_sha256(before) != _leaf_sha256(after):
         return Change.NEW_CERTIFICATE
     return Change.UNCHANGED
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What one report said about one endpoint, from a Report or from its JSON."""
+
+    url: str
+    address: str | None
+    verdict: Verdict | None
+    status: str
+    leaf_sha256: str | None
+
+
+def _seen(report: EndpointReport) -> _Seen:
+    return _Seen(
+        report.endpoint.url,
+        report.endpoint.address,
+        report.verdict,
+        report.probe.status.value,
+        _leaf_sha256(report),
+    )
+
+
+def _seen_json(endpoint: Mapping[str, Any]) -> _Seen:
+    """One endpoint of ``mailtls check --format json`` output (docs/json.md)."""
+    chain = endpoint.get("chain") or []
+    leaf = chain[0].get("sha256") if chain and isinstance(chain[0], Mapping) else None
+    verdict = endpoint.get("verdict")
+    return _Seen(
+        str(endpoint.get("url", "?")),
+        endpoint.get("address"),
+        Verdict(verdict) if verdict in {v.value for v in Verdict} else None,
+        str(endpoint.get("status", "?")),
+        leaf if isinstance(leaf, str) else None,
+    )
+
+
+def _change_seen(before: _Seen | None, after: _Seen | None) -> Change:
+    if before is None:
+        return Change.NEW
+    if after is None:
+        return Change.GONE
+    if after.verdict is None:
+        return Change.UNCHECKED
+    if after.verdict is Verdict.TRUSTED and before.verdict is not Verdict.TRUSTED:
+        return Change.FIXED
+    old, new = VERDICT_RANK[before.verdict], VERDICT_RANK[after.verdict]
+    if new > old:
+        return Change.BETTER
+    if new < old:
+        return Change.WORSE
+    if before.leaf_sha256 != after.leaf_sha256:
+        return Change.NEW_CERTIFICATE
+    return Change.UNCHANGED
+
+
+def _rows(old: dict[tuple[str, str], _Seen], new: dict[tuple[str, str], _Seen]) -> list[RecheckRow]:
+    rows = []
+    for key in dict.fromkeys([*new, *old]):
+        b, a = old.get(key), new.get(key)
+        reference = a or b
+        assert reference is not None
+        rows.append(
+            RecheckRow(
+                url=reference.url,
+                address=reference.address,
+                verdict_before=b.verdict if b else None,
+                verdict_after=a.verdict if a else None,
+                status_before=b.status if b else None,
+                status_after=a.status if a else None,
+                leaf_sha256_before=b.leaf_sha256 if b else None,
+                leaf_sha256_after=a.leaf_sha256 if a else None,
+                change=_change_seen(b, a),
+            )
+        )
+    return rows
+
+
+def compare_with_json(before: Mapping[str, Any], after: Report) -> list[RecheckRow]:
+    """Compare a saved ``mailtls check --format json`` document with a new report.
+
+    Raises ``ValueError`` when ``before`` is not such a document.
+    """
+    endpoints = before.get("endpoints")
+    if not isinstance(endpoints, list):
+        raise ValueError("not a 'mailtls check --format json' report (no 'endpoints' list)")
+    old: dict[tuple[str, str], _Seen] = {}
+    for item in endpoints:
+        if isinstance(item, Mapping):
+            seen = _seen_json(item)
+            old[(seen.url, seen.address or "")] = seen
+    new = {(s.url, s.address or ""): s for s in map(_seen, after.endpoints)}
+    return _rows(old, new)
 
 
 def compare(before: Report, after: Report) -> list[RecheckRow]:
