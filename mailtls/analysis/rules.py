@@ -171,7 +171,7 @@ def chain_anchor_required(ctx: Context) -> Iterator[Hit]:
     checks="Certificate Trust Settings only offers a manually installed certificate with basicConstraints CA:TRUE (and, as reported, a subject CN); a self-signed non-CA leaf can never become a trusted root through the UI.",
     check_key=None,
     result_class=None,
-    applies_to=(NONE,),
+    applies_to=(NONE, USR, USR_LEAF),
     since="iOS 10.3",
     citation="ios-trust-rules.md §1a ios_cts_ui_lists_ca_only; apple.stackexchange.com/questions/283348; github.com/FiloSottile/mkcert/issues/47",
     fix="Create a small private CA (CA:TRUE, with a CN), issue the server certificate from it, and install the CA as a profile; or use a public CA.",
@@ -180,7 +180,8 @@ def chain_anchor_required(ctx: Context) -> Iterator[Hit]:
     note="Confidence USR (reported by users); the missing-CN part is reported, not documented.",
 )
 def ios_cts_ui_lists_ca_only(ctx: Context) -> Iterator[Hit]:
-    if ctx.path.ending is not Ending.UNTRUSTED_ROOT:
+    installed = ctx.anchor in (USR, USR_LEAF)
+    if not installed and ctx.path.ending is not Ending.UNTRUSTED_ROOT:
         return
     last = len(ctx.nodes) - 1
     root = ctx.nodes[last].cert
@@ -189,10 +190,22 @@ def ios_cts_ui_lists_ca_only(ctx: Context) -> Iterator[Hit]:
         problems.append("it is not a CA certificate (no basicConstraints CA:TRUE)")
     if not root.subject_cns:
         problems.append("it has no subject CN")
-    if problems:
+    if not problems:
+        return
+    why = (
+        f"{' and '.join(problems)}, so Certificate Trust Settings does not offer full trust for it"
+    )
+    if installed:
         yield Hit(
             last,
-            f"Installing {_who(ctx, last)} as a profile would not help: {' and '.join(problems)}, so iOS does not offer full trust for it.",
+            f"This works only where {_who(ctx, last)} was installed by MDM or Apple Configurator: {why}.",
+            {"root_is_ca": root.is_ca, "root_subject_cn": root.info.subject_cn},
+            severity=Severity.INFO,
+        )
+    else:
+        yield Hit(
+            last,
+            f"Installing {_who(ctx, last)} as a profile would not help: {why}.",
             {"root_is_ca": root.is_ca, "root_subject_cn": root.info.subject_cn},
         )
 

@@ -104,6 +104,12 @@ def test_user_store_preferred_and_usr_leaf(lab: Lab) -> None:
     leaf = pki.cert_to_der(lab.self_signed())
     result = analyse([leaf], "USR-LEAF", leaf)
     assert result.anchor_kind is AnchorKind.USR_LEAF and result.verdict == "trusted"
+    # a non-CA certificate can be trusted this way only by MDM / Apple Configurator
+    note = fired(result, "ios_cts_ui_lists_ca_only")[0]
+    assert note.severity is Severity.INFO and "MDM" in note.summary
+    assert not fired(
+        analyse(lab.chain(), "USR", pki.cert_to_der(lab.root())), "ios_cts_ui_lists_ca_only"
+    )
 
 
 def test_self_signed_non_ca_leaf_is_prompt_with_cts_explanation(lab: Lab) -> None:
