@@ -1,4 +1,7 @@
-"""``mailtls tui [TARGET...]``: the terminal UI (Textual), for help desks and admins."""
+"""``mailtls tui [TARGET...]``: the terminal UI (Textual), for help desks and admins.
+
+Exit code: what ``mailtls check`` would give for the last check shown (2 when quit before
+any check finished, 0 when no target was given and nothing was checked)."""
 
 from __future__ import annotations
 

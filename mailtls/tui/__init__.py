@@ -40,10 +40,13 @@ def create_app(
 
 def run_tui(targets: Sequence[str], options: CheckOptions | None = None) -> int:
     """Run the TUI in this terminal; returns the exit code ``mailtls check`` would give."""
-    from mailtls.tui.app import exit_code_for
+    from mailtls.exitcodes import ExitCode
+    from mailtls.report.outcome import exit_code
 
     app = create_app(targets=targets, options=options)
     app.run()
     if app.return_code not in (None, 0):
         return int(app.return_code)
-    return int(exit_code_for(app.report))
+    if app.report is None:  # quit before a check finished
+        return int(ExitCode.UNCHECKED if targets else ExitCode.OK)
+    return int(exit_code(app.report))

@@ -24,8 +24,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from mailtls.errors import MailtlsError
-from mailtls.exitcodes import ExitCode
-from mailtls.model import Endpoint, EndpointReport, Finding, HostSource, Report, Status, Verdict
+from mailtls.model import Endpoint, EndpointReport, Finding, HostSource, Report
 from mailtls.service import CheckObserver, CheckOptions, check
 from mailtls.tui.messages import (
     CheckFailed,
@@ -68,22 +67,6 @@ def _service_check(
     targets: Sequence[str], options: CheckOptions | None, observer: CheckObserver
 ) -> Report:
     return check(list(targets), options or CheckOptions(), observer=observer)
-
-
-def exit_code_for(report: Report | None) -> int:
-    """The same meaning as ``mailtls check``'s exit code, for ``check --tui``."""
-    if report is None:
-        return ExitCode.OK
-    if any(er.verdict not in (None, Verdict.TRUSTED) for er in report.endpoints):
-        return ExitCode.IPHONE_FAILS
-    unchecked = [
-        er
-        for er in report.endpoints
-        if er.verdict is None and er.probe.status is not Status.REFUSED
-    ]
-    if unchecked or report.errors or not report.endpoints:
-        return ExitCode.UNCHECKED
-    return ExitCode.OK
 
 
 class MailtlsApp(App[int]):

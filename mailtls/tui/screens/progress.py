@@ -45,7 +45,9 @@ class ProgressScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield TitleBar()
         yield Static(
-            f"Checking {' '.join(self.targets)} the way iPhone Mail would…", id="progress-title"
+            f"Checking {' '.join(self.targets)} the way iPhone Mail would…",
+            id="progress-title",
+            markup=False,
         )
         yield Static("", id="progress-hosts")
         yield DataTable(id="progress-table", cursor_type="row", zebra_stripes=True)
@@ -63,8 +65,16 @@ class ProgressScreen(Screen[None]):
             "Hosts: " + "; ".join(lines) if lines else "No mail hosts found."
         )
 
+    def _count(self) -> None:
+        targets = " ".join(self.targets)
+        self.query_one("#progress-title", Static).update(
+            f"Checking {targets} the way iPhone Mail would… "
+            f"{len(self.done)} of {len(self.started)} endpoints done"
+        )
+
     def endpoint_started(self, endpoint: Endpoint) -> None:
         self.started.append(endpoint)
+        self._count()
         table = self.query_one(DataTable)
         key = endpoint_key(endpoint)
         if key in table.rows:
@@ -80,6 +90,7 @@ class ProgressScreen(Screen[None]):
 
     def endpoint_done(self, report: EndpointReport) -> None:
         self.done.append(report)
+        self._count()
         table = self.query_one(DataTable)
         key = endpoint_key(report.endpoint)
         if key not in table.rows:
