@@ -58,7 +58,7 @@ def analyze_chain(
         ios = parse_ios_version(ios_version)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    ios_label = ios_version or f"{ios[0]}"
+    ios_label = f"{ios[0]}.{ios[1]}" if ios[1] else str(ios[0])
     host = host.strip() if host else None
 
     parsed: list[ParsedCertificate | None] = []
