@@ -135,7 +135,7 @@ def test_progress_shows_each_endpoint_with_state_then_verdict(wrong_host: Report
         table = screen.query_one(DataTable)
         assert table.row_count == len(wrong_host.endpoints)
         states = [str(table.get_row_at(r)[0]) for r in range(table.row_count)]
-        verdicts = [str(table.get_row_at(r)[4]) for r in range(table.row_count)]
+        verdicts = [str(table.get_row_at(r)[1]) for r in range(table.row_count)]
         # the held endpoint is still probing; the others have words for state and verdict
         assert states.count("probing…") == 1
         held = wrong_host.endpoints[-1]

@@ -34,7 +34,9 @@ class ProgressScreen(Screen[None]):
         Binding("n", "app.new_check", "New check"),
     ]
 
-    COLUMNS = ("State", "Service", "Host", "Address", "Verdict")
+    #: Column names and widths (fixed: rows arrive one by one, the columns must not jump).
+    #: The words that matter come first; the host (also listed above) may be cut at 80x24.
+    COLUMNS = (("State", 17), ("Verdict", 13), ("Service", 17), ("Address", 15), ("Host", 24))
 
     def __init__(self, targets: Sequence[str]) -> None:
         super().__init__()
@@ -56,8 +58,8 @@ class ProgressScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for column in self.COLUMNS:
-            table.add_column(column, key=column.lower())
+        for column, width in self.COLUMNS:
+            table.add_column(column, key=column.lower(), width=width)
 
     def hosts_found(self, hosts: Sequence[HostSource]) -> None:
         lines = [f"{h.host}  ({h.source})" for h in hosts]
@@ -81,10 +83,11 @@ class ProgressScreen(Screen[None]):
             return
         table.add_row(
             Text("probing…", style="italic"),
-            f"{endpoint.protocol.value.upper()} {endpoint.port}",
-            endpoint.host,
-            endpoint.address or "",
             Text("…"),
+            f"{endpoint.protocol.value.upper()} {endpoint.port} "
+            + ("STARTTLS" if endpoint.tls_mode.value == "starttls" else "TLS"),
+            endpoint.address or "",
+            endpoint.host,
             key=key,
         )
 
@@ -105,10 +108,10 @@ class ProgressScreen(Screen[None]):
         if key not in table.rows:
             table.add_row(
                 state_label(report),
-                service_label(report),
-                report.endpoint.host,
-                report.endpoint.address or "",
                 verdict,
+                service_label(report),
+                report.endpoint.address or "",
+                report.endpoint.host,
                 key=key,
             )
             return
