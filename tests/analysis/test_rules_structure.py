@@ -242,3 +242,20 @@ def test_every_decidable_rule_has_metadata() -> None:
         assert rule.title and rule.checks and rule.citation, rule.id
         if rule.check is not None and rule.category == "trust" and rule.result_class is not None:
             assert rule.check_key and rule.fix and rule.user_sees, rule.id
+
+
+def test_name_constraints_ip_subtrees(lab: Lab) -> None:
+    import ipaddress
+
+    nc = x509.NameConstraints(
+        permitted_subtrees=[
+            x509.IPAddress(ipaddress.ip_network("192.0.2.0/24")),
+            x509.DNSName("example.test"),
+        ],
+        excluded_subtrees=None,
+    )
+    inter = lab.inter(extra_extensions=[(nc, True)])
+    inside = _usr(lab, lab.leaf("mail.example.test", "IP:192.0.2.10", issuer=inter), inter)
+    assert "name_constraints" not in inside
+    outside = _usr(lab, lab.leaf("mail.example.test", "IP:198.51.100.1", issuer=inter), inter)
+    assert outside["name_constraints"].evidence["address"] == "198.51.100.1"  # type: ignore[attr-defined]
