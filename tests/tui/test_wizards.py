@@ -14,17 +14,18 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, RadioButton, Static
 
 from mailtls.lab.scenarios import build_scenario
-from mailtls.model import Report
+from mailtls.model import Report, Verdict
 from mailtls.tui import create_app
 from mailtls.tui.screens.finding import FindingScreen
 from mailtls.tui.screens.overview import OverviewScreen
 from mailtls.tui.widgets.toggles import MarkedCheckbox
 from mailtls.tui.wizards.base import ArtefactsWritten, WizardFailed, WizardScreen
-from mailtls.tui.wizards.guides import StaleExceptionWizard, spaced
+from mailtls.tui.wizards.guides import FullChainWizard, StaleExceptionWizard, spaced
 from mailtls.tui.wizards.profile import ProfileWizard
+from mailtls.tui.wizards.recheck import ComparisonScreen
 from mailtls.tui.wizards.reissue import CsrWizard, ReissueWizard
 from tests.tui.conftest import drive
-from tests.tui.reports import AT, make_report
+from tests.tui.reports import AT, endpoint_report, make_report
 from tests.tui.test_progress import Replay, _wait_for
 
 
@@ -62,7 +63,9 @@ async def run_wizard(pilot: Pilot[Any], messages: list[Message]) -> Message:
 
 def test_profile_wizard_from_needs_profile_finding(tmp_path: Path) -> None:
     report = make_report({"imaps": "good-private-with-root"})
-    replay = Replay(report)
+    # the re-check as a phone that trusts the root: what the real service returns then
+    after = make_report([endpoint_report("imaps", "good-private-with-root", root_installed=True)])
+    replay = Replay(after)
     app = create_app(report, output_dir=tmp_path, check_function=replay)
     root_pem = build_scenario("good-private-with-root", now=AT).root_pem
     assert root_pem is not None
@@ -84,6 +87,13 @@ def test_profile_wizard_from_needs_profile_finding(tmp_path: Path) -> None:
         await pilot.press("ctrl+r")  # re-check as a phone that trusts this root
         await _wait_for(pilot, lambda: len(replay.calls) == 1)
         await _wait_for(pilot, lambda: isinstance(pilot.app.screen, OverviewScreen))
+        await pilot.press("b")
+        await pilot.pause()
+        comparison = pilot.app.screen
+        assert isinstance(comparison, ComparisonScreen)
+        assert [c.change for c in comparison.changes] == ["better"]
+        assert comparison.changes[0].after is not None
+        assert comparison.changes[0].after.verdict is Verdict.TRUSTED
 
     drive(app, scenario, size=(100, 40))
     profiles = list(tmp_path.glob("*.mobileconfig"))
@@ -239,6 +249,34 @@ def test_stale_exception_guide_shows_fingerprints_and_honest_basis(
 
     drive(app, scenario, size=(100, 40))
     assert list(tmp_path.iterdir()) == []  # a guide writes nothing
+
+
+def test_deploy_wizard_catches_the_leaf_without_intermediate(tmp_path: Path) -> None:
+    scenario = build_scenario("missing-intermediate", now=AT)
+    cert, key = tmp_path / "cert.pem", tmp_path / "server.key"
+    cert.write_bytes(scenario.chain_pem)
+    key.write_bytes(scenario.key_pem)
+    key.chmod(0o600)
+    report = make_report({"imaps": "missing-intermediate"})
+    app = create_app(report, output_dir=tmp_path)
+
+    async def scenario_(pilot: Pilot[Any], messages: list[Message]) -> None:
+        await open_finding(pilot, "full_chain")
+        await pilot.press("w")
+        await pilot.pause()
+        wizard = pilot.app.screen
+        assert isinstance(wizard, FullChainWizard)
+        wizard.query_one("#deploy-cert", Input).value = str(cert)
+        wizard.query_one("#deploy-key", Input).value = str(key)
+        result = await run_wizard(pilot, messages)
+        assert isinstance(result, ArtefactsWritten), getattr(result, "error", "")
+        notes = "\n".join(result.notes)
+        assert "PROBLEM" in notes and "without the intermediate" in notes
+        assert f"ssl_cert = <{cert}" in notes  # Dovecot, pointing at the given file
+        assert "ssl_min_protocol = TLSv1.2" in notes
+
+    drive(app, scenario_, size=(100, 40))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cert.pem", "server.key"]
 
 
 def test_every_remedy_of_the_engine_has_a_wizard() -> None:

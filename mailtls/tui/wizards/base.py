@@ -255,7 +255,8 @@ class WizardScreen(ModalScreen[tuple[Path, ...] | None]):
         self.written = message.paths
         lines = [f"  {path}  (mode {describe_mode(path)})" for path in message.paths]
         result = self.query_one("#wizard-result", Static)
-        result.update("Written:\n" + "\n".join(lines + [f"  {n}" for n in message.notes]))
+        head = "Written:" if message.paths else "Result:"
+        result.update(head + "\n" + "\n".join(lines + [f"  {n}" for n in message.notes]))
         result.add_class("wizard-success")
         if message.values:
             self.query_one("#wizard-guide", GuideView).show(message.values)
