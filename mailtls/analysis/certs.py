@@ -77,6 +77,10 @@ class ParsedCertificate:
     self_issued: bool  # subject == issuer (names only)
     unparseable_extensions: tuple[str, ...] = ()  # OIDs whose value could not be decoded
     spki_sha256: str = ""  # SHA-256 of the SubjectPublicKeyInfo (blocklists, key pinning)
+    certificate_policies: tuple[str, ...] | None = None  # policy OIDs; None: no extension
+    require_explicit_policy: int | None = None  # policyConstraints requireExplicitPolicy
+    inhibit_any_policy: int | None = None  # inhibitAnyPolicy SkipCerts
+    has_policy_mappings: bool = False
 
     @property
     def is_ca(self) -> bool:
@@ -436,6 +440,10 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
         self_issued=self_issued,
         unparseable_extensions=decoded["unparseable_extensions"],
         spki_sha256=hashlib.sha256(spki_tlv.raw).hexdigest(),
+        certificate_policies=decoded["certificate_policies"],
+        require_explicit_policy=decoded["require_explicit_policy"],
+        inhibit_any_policy=decoded["inhibit_any_policy"],
+        has_policy_mappings=decoded["has_policy_mappings"],
     )
     if self_issued and verify_signature(parsed, parsed) is not False:
         parsed = replace(parsed, info=replace(parsed.info, self_signed=True))
@@ -592,6 +600,10 @@ def _decode_extensions(extensions: list[Extension], errors: list[str]) -> dict[s
         "ca_issuer_urls": (),
         "sct_count": 0,
         "unparseable_extensions": (),
+        "certificate_policies": None,
+        "require_explicit_policy": None,
+        "inhibit_any_policy": None,
+        "has_policy_mappings": False,
     }
     seen: set[str] = set()
     for ext in extensions:
@@ -722,7 +734,32 @@ def _decode_scts(ext: Extension, out: dict[str, Any]) -> None:
     out["sct_count"] = count
 
 
+def _decode_policies(ext: Extension, out: dict[str, Any]) -> None:
+    out["certificate_policies"] = tuple(
+        asn1.decode_oid(info.children()[0].content)
+        for info in asn1.read_single(ext.value).children()
+    )
+
+
+def _decode_policy_constraints(ext: Extension, out: dict[str, Any]) -> None:
+    for item in asn1.read_single(ext.value).children():
+        if item.is_context(0):
+            out["require_explicit_policy"] = int.from_bytes(item.content, "big")
+
+
+def _decode_inhibit_any(ext: Extension, out: dict[str, Any]) -> None:
+    out["inhibit_any_policy"] = asn1.decode_integer(asn1.read_single(ext.value).content)
+
+
+def _decode_policy_mappings(ext: Extension, out: dict[str, Any]) -> None:
+    out["has_policy_mappings"] = True
+
+
 _DECODERS = {
+    oids.CERTIFICATE_POLICIES: _decode_policies,
+    oids.POLICY_CONSTRAINTS: _decode_policy_constraints,
+    oids.INHIBIT_ANY_POLICY: _decode_inhibit_any,
+    oids.POLICY_MAPPINGS: _decode_policy_mappings,
     oids.SUBJECT_ALT_NAME: _decode_san,
     oids.BASIC_CONSTRAINTS: _decode_basic_constraints,
     oids.KEY_USAGE: _decode_key_usage,

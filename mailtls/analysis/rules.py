@@ -429,6 +429,67 @@ def name_constraints(ctx: Context) -> Iterator[Hit]:
                     )
 
 
+ANY_POLICY = "2.5.29.32.0"
+
+
+@rule(
+    id="policy_constraints",
+    title="Certificate policies required but missing",
+    checks="RFC 5280 §6.1 policy processing with any policy acceptable: when a CA requires an explicit policy (policyConstraints requireExplicitPolicy), every certificate below it must carry certificatePolicies that chain to a common policy; inhibitAnyPolicy limits anyPolicy.",
+    check_key="PolicyConstraints",
+    applies_to=ALL_KINDS,
+    since="long-standing",
+    citation=f"ios-trust-rules.md §1b policy_constraints; SecCertificatePathVCVerifyPolicyTree in SecPolicyCheckBasicCertificateProcessing ({SECURITY} trust/trustd/SecPolicyServer.c); RFC 5280 §6.1.3-6.1.5",
+    fix="Add certificatePolicies (e.g. the CA's policy OID or anyPolicy) to the certificates below the CA that requires an explicit policy, or drop that requirement from the CA.",
+    note="Simplified: chains with policyMappings are not evaluated; the self-signed root is treated as the trust anchor (not processed), as RFC 5280 does.",
+    **_prompt(),
+)
+def policy_constraints(ctx: Context) -> Iterator[Hit]:
+    positions = list(range(len(ctx.nodes) - 1, -1, -1))  # root side first
+    if positions and ctx.nodes[positions[0]].cert.info.self_signed and len(positions) > 1:
+        positions = positions[1:]  # the trust anchor is not part of RFC 5280's path
+    certs = [ctx.nodes[p].cert for p in positions]
+    if any(c.has_policy_mappings for c in certs) or not any(
+        c.require_explicit_policy is not None for c in certs
+    ):
+        return
+    n = len(certs)
+    explicit = n + 1
+    inhibit_any = n + 1
+    valid: set[str] | None = {ANY_POLICY}  # None: the policy tree is empty (NULL)
+    for i, (position, cert) in enumerate(zip(positions, certs, strict=True), start=1):
+        if cert.certificate_policies is None or valid is None:
+            valid = None
+        else:
+            asserted = set(cert.certificate_policies)
+            any_ok = ANY_POLICY in asserted and (inhibit_any > 0 or (i < n and cert.self_issued))
+            asserted.discard(ANY_POLICY)
+            if ANY_POLICY in valid:
+                new = asserted | ({ANY_POLICY} if any_ok else set())
+            else:
+                new = valid if any_ok else valid & asserted
+            valid = new or None
+        if i < n:
+            if not cert.self_issued:
+                explicit = max(explicit - 1, 0)
+                inhibit_any = max(inhibit_any - 1, 0)
+            if cert.require_explicit_policy is not None:
+                explicit = min(explicit, cert.require_explicit_policy)
+            if cert.inhibit_any_policy is not None:
+                inhibit_any = min(inhibit_any, cert.inhibit_any_policy)
+        else:
+            explicit = max(explicit - 1, 0)
+            if cert.require_explicit_policy == 0:
+                explicit = 0
+        if explicit == 0 and valid is None:
+            yield Hit(
+                position,
+                f"A CA requires an explicit certificate policy, and {_who(ctx, position)} carries none that chains to it.",
+                {"certificate_policies": list(cert.certificate_policies or ())},
+            )
+            return
+
+
 @rule(
     id="unknown_critical_extension",
     title="Critical extension iOS does not understand",
@@ -1320,15 +1381,6 @@ _documented(
     "ios-trust-rules.md §1a known_intermediates_only; SecPathBuilderCheckKnownIntermediateConstraints",
     "Not evaluated: needs Apple's Valid database.",
     applies_to=(SYS,),
-)
-_documented(
-    "policy_constraints",
-    "Certificate policy constraints",
-    "Policy tree processing (policyMappings, requireExplicitPolicy, inhibitAnyPolicy).",
-    "ios-trust-rules.md §1b policy_constraints",
-    "Not evaluated by mailtls (rare in mail server chains).",
-    check_key="PolicyConstraints",
-    result_class=ResultClass.RECOVERABLE,
 )
 _documented(
     "leaf_key_usage_not_checked",

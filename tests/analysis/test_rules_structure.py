@@ -259,3 +259,39 @@ def test_name_constraints_ip_subtrees(lab: Lab) -> None:
     assert "name_constraints" not in inside
     outside = _usr(lab, lab.leaf("mail.example.test", "IP:198.51.100.1", issuer=inter), inter)
     assert outside["name_constraints"].evidence["address"] == "198.51.100.1"  # type: ignore[attr-defined]
+
+
+def test_policy_constraints(lab: Lab, keys: Keys) -> None:
+    policy = x509.ObjectIdentifier("1.3.6.1.4.1.55555.7")
+    require = (x509.PolicyConstraints(require_explicit_policy=0, inhibit_policy_mapping=None), True)
+    policies = (x509.CertificatePolicies([x509.PolicyInformation(policy, None)]), False)
+    any_policy = (
+        x509.CertificatePolicies(
+            [x509.PolicyInformation(x509.ObjectIdentifier("2.5.29.32.0"), None)]
+        ),
+        False,
+    )
+
+    inter = lab.inter(extra_extensions=[require, policies])
+    missing = _usr(lab, lab.leaf(issuer=inter), inter)
+    assert missing["policy_constraints"].check_key == "PolicyConstraints"  # type: ignore[attr-defined]
+    assert missing["policy_constraints"].cert_index == 0  # type: ignore[attr-defined]
+    assert "policy_constraints" not in _usr(
+        lab, lab.leaf(issuer=inter, extra_extensions=[policies]), inter
+    )
+    other = (
+        x509.CertificatePolicies(
+            [x509.PolicyInformation(x509.ObjectIdentifier("1.3.6.1.4.1.55555.8"), None)]
+        ),
+        False,
+    )
+    assert "policy_constraints" in _usr(
+        lab, lab.leaf(issuer=inter, extra_extensions=[other]), inter
+    )
+    # anyPolicy at the CA accepts any policy below it
+    any_inter = lab.inter(extra_extensions=[require, any_policy])
+    assert "policy_constraints" not in _usr(
+        lab, lab.leaf(issuer=any_inter, extra_extensions=[other]), any_inter
+    )
+    # without requireExplicitPolicy, missing policies are fine
+    assert "policy_constraints" not in _usr(lab, lab.leaf(), lab.inter())
