@@ -123,7 +123,16 @@ def check(
     now: datetime | None = None,
 ) -> Report:
     """Check every target; never raises for a bad target or an unreachable endpoint."""
-    return asyncio.run(check_async(targets, options, observer=observer, now=now))
+    # The report leaves the loop in a box, not as the main task's result: Python 3.11's
+    # asyncio.run formats repr() of that task (result included) twice while restoring the
+    # SIGINT handler, which for a fleet report costs time and memory in O(report size).
+    box: list[Report] = []
+
+    async def main() -> None:
+        box.append(await check_async(targets, options, observer=observer, now=now))
+
+    asyncio.run(main())
+    return box[0]
 
 
 async def check_async(
