@@ -13,6 +13,7 @@ the worker is caught and shown in the screen with what to do: no traceback escap
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from mailtls.errors import MailtlsError
 from mailtls.model import Endpoint, EndpointReport, Finding, HostSource, Report
@@ -128,9 +130,36 @@ class MailtlsApp(App[int]):
 
     @work(thread=True, exclusive=True, group="check", exit_on_error=False)
     def run_check(self, request: CheckRequest) -> None:
-        """Blocking: probe and judge; results travel back as messages only."""
+        """Blocking: probe and judge; results travel back as messages only.
+
+        The check itself runs in a daemon thread that this worker waits for, checking
+        every 0.1 s whether it was cancelled: quitting (or a new check) never waits for a
+        slow server's time-outs, and an abandoned check dies with the process.
+        """
+        worker = get_current_worker()
+        outcome: dict[str, Any] = {}
+        finished = threading.Event()
+
+        def check_thread() -> None:
+            try:
+                outcome["report"] = self.check_function(
+                    request.targets, request.options, _PostingObserver(self)
+                )
+            except BaseException as exc:  # handed to the worker, which says what it was
+                outcome["error"] = exc
+            finally:
+                finished.set()
+
+        threading.Thread(target=check_thread, name="mailtls-check", daemon=True).start()
+        while not finished.wait(0.1):
+            if worker.is_cancelled:
+                return
+        if worker.is_cancelled:
+            return
         try:
-            report = self.check_function(request.targets, request.options, _PostingObserver(self))
+            if "error" in outcome:
+                raise outcome["error"]
+            report: Report = outcome["report"]
         except MailtlsError as exc:
             self.post_message(
                 CheckFailed(
