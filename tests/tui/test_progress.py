@@ -227,3 +227,24 @@ def test_recheck_runs_the_same_check_and_offers_before_after(wrong_host: Report)
 
     drive(app, scenario)
     assert replay.calls == [(("mail.example.test",), None)]
+
+
+def test_quit_during_a_slow_check_is_immediate(wrong_host: Report) -> None:
+    import time
+
+    replay = Replay(wrong_host, hold=True)  # the last endpoint never answers until released
+    app = create_app(targets=["mail.example.test"], check_function=replay)
+    timings: dict[str, float] = {}
+
+    async def scenario(pilot: Pilot[Any], messages: list[Message]) -> None:
+        await _wait_for(pilot, replay.reached_hold.is_set)
+        timings["quit"] = time.monotonic()
+        await pilot.press("q")
+
+    try:
+        drive(app, scenario)
+        elapsed = time.monotonic() - timings["quit"]
+    finally:
+        replay.release.set()  # let the abandoned check thread end
+    assert not app.is_running
+    assert elapsed < 2.0, elapsed

@@ -19,6 +19,9 @@ Keys (also shown in the footer; Ctrl+P lists every command):
   e       export the report (JSON or text)   n    check another host
   b       before/after, after a re-check     ?    this help
   q       quit (Ctrl+Q and Ctrl+C always quit)
+In a guided fix: Ctrl+S writes the files (or checks them), Ctrl+R closes it and
+re-checks (with the new root, if it made one), Esc closes it. Nothing is replaced
+unless "Replace existing files" is ticked; private keys are written 0600.
 
 Verdicts (each endpoint = one way the iPhone reaches the server):
   TRUSTED        Mail connects without a warning.
