@@ -18,7 +18,7 @@ import ipaddress
 import re
 import warnings
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,7 @@ class ParsedCertificate:
     require_explicit_policy: int | None = None  # policyConstraints requireExplicitPolicy
     inhibit_any_policy: int | None = None  # inhibitAnyPolicy SkipCerts
     has_policy_mappings: bool = False
+    scts: tuple[tuple[str, datetime | None], ...] = ()  # embedded SCTs: (log id base64, time)
 
     @property
     def is_ca(self) -> bool:
@@ -444,6 +445,7 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
         require_explicit_policy=decoded["require_explicit_policy"],
         inhibit_any_policy=decoded["inhibit_any_policy"],
         has_policy_mappings=decoded["has_policy_mappings"],
+        scts=decoded["scts"],
     )
     if self_issued and verify_signature(parsed, parsed) is not False:
         parsed = replace(parsed, info=replace(parsed.info, self_signed=True))
@@ -599,6 +601,7 @@ def _decode_extensions(extensions: list[Extension], errors: list[str]) -> dict[s
         "name_constraints": None,
         "ca_issuer_urls": (),
         "sct_count": 0,
+        "scts": (),
         "unparseable_extensions": (),
         "certificate_policies": None,
         "require_explicit_policy": None,
@@ -727,11 +730,24 @@ def _decode_aia(ext: Extension, out: dict[str, Any]) -> None:
 def _decode_scts(ext: Extension, out: dict[str, Any]) -> None:
     data = asn1.read_single(ext.value).content  # OCTET STRING holding the TLS structure
     total = int.from_bytes(data[:2], "big")
-    offset, end, count = 2, min(len(data), 2 + total), 0
+    offset, end = 2, min(len(data), 2 + total)
+    scts: list[tuple[str, datetime | None]] = []
     while offset + 2 <= end:
-        offset += 2 + int.from_bytes(data[offset : offset + 2], "big")
-        count += 1
-    out["sct_count"] = count
+        length = int.from_bytes(data[offset : offset + 2], "big")
+        sct = data[offset + 2 : offset + 2 + length]
+        offset += 2 + length
+        # RFC 6962 §3.2 v1: version (1), log id (32), timestamp in ms (8), ...
+        if len(sct) >= 41 and sct[0] == 0:
+            millis = int.from_bytes(sct[33:41], "big")
+            try:
+                when: datetime | None = datetime.fromtimestamp(millis / 1000, UTC)
+            except (OverflowError, ValueError, OSError):
+                when = None
+            scts.append((base64.b64encode(sct[1:33]).decode("ascii"), when))
+        else:
+            scts.append(("", None))
+    out["sct_count"] = len(scts)
+    out["scts"] = tuple(scts)
 
 
 def _decode_policies(ext: Extension, out: dict[str, Any]) -> None:

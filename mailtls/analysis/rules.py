@@ -1000,7 +1000,12 @@ def ct_required_system(ctx: Context) -> Iterator[Hit]:
         0,
         f"Certificate Transparency was not evaluated: the certificate embeds {leaf.sct_count} SCT(s); Apple's policy asks for {required} from approved logs"
         + ("." if enough else " unless SCTs come in the TLS handshake or an OCSP staple."),
-        {"embedded_scts": leaf.sct_count, "required_embedded_scts": required, "evaluated": False},
+        {
+            "embedded_scts": leaf.sct_count,
+            "required_embedded_scts": required,
+            "evaluated": False,
+            "sct_logs": [{"log_id": log_id, "timestamp": when} for log_id, when in leaf.scts],
+        },
     )
 
 

@@ -203,3 +203,34 @@ def test_entrust_camerfirma_cutoff(monkeypatch: pytest.MonkeyPatch, lab: Lab) ->
 def test_entrust_table_holds_apples_fingerprints() -> None:
     assert len(rules.ENTRUST_CAMERFIRMA_ROOTS) == 8
     assert all(len(h) == 64 and int(h, 16) >= 0 for h in rules.ENTRUST_CAMERFIRMA_ROOTS)
+
+
+def test_embedded_scts_are_counted_and_listed(lab: Lab) -> None:
+    import struct
+
+    from cryptography import x509
+
+    from mailtls.analysis import asn1
+
+    def sct(log_byte: int, millis: int) -> bytes:
+        body = (
+            b"\x00"
+            + bytes([log_byte]) * 32
+            + struct.pack(">Q", millis)
+            + b"\x00\x00"
+            + b"\x04\x03"
+            + b"\x00\x02\xaa\xbb"
+        )
+        return struct.pack(">H", len(body)) + body
+
+    items = sct(1, 1_735_689_600_000) + sct(2, 1_735_689_600_000)
+    tls_list = struct.pack(">H", len(items)) + items
+    ext = x509.UnrecognizedExtension(
+        x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2"), asn1.encode(asn1.OCTET_STRING, tls_list)
+    )
+    leaf = lab.leaf(extra_extensions=[(ext, False)])
+    result = analyse(lab.chain(leaf), "SYS", pki.cert_to_der(lab.root()))
+    ct = fired(result, "ct_required_system")[0]
+    assert ct.evidence["embedded_scts"] == 2
+    assert ct.evidence["sct_logs"][0]["timestamp"] == datetime(2025, 1, 1, tzinfo=UTC)
+    assert result.verdict == "trusted"
