@@ -28,13 +28,15 @@ def register(subparsers: Any) -> None:
         "inspect",
         help="judge certificate files the way an iPhone would (before deploying them)",
         description=(
-            "Read a certificate chain from files (PEM bundles or DER, concatenated in the "
+            "Read a certificate chain from files (PEM bundles, DER or PKCS#7, concatenated in the "
             "order given; the first certificate is the server's) and judge it the way iOS "
             "does for iPhone Mail. Exit codes: 0 trusted, 1 the iPhone prompts or fails, "
             "3 bad input."
         ),
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="chain file(s): PEM or DER")
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE", help="chain file(s): PEM, DER or PKCS#7 (.p7b)"
+    )
     parser.add_argument(
         "--host", metavar="NAME", help="the host name configured in Mail (for the name check)"
     )
