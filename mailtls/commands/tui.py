@@ -1,7 +1,11 @@
 """``mailtls tui [TARGET...]``: the terminal UI (Textual), for help desks and admins.
 
-Exit code: what ``mailtls check`` would give for the last check shown (2 when quit before
-any check finished, 0 when no target was given and nothing was checked)."""
+Takes the check's options under the same names (``--address``, ``--ca-file``, ``--at``,
+``--ios``, ...) and builds them with :func:`mailtls.commands.check.build_options`, so a
+``tui`` check and a ``check`` judge alike. Exit code: what ``mailtls check`` would give for
+the last check shown (2 when quit before any check finished; 0 when no target was given
+and nothing was checked).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ def register(subparsers: Any) -> None:
         description=(
             "Open the interactive terminal UI. With TARGET (host, e-mail address or URL) the "
             "check starts at once; without, a form asks for it. Keys are shown at the bottom; "
-            "? shows help, q quits."
+            "? shows help, q quits. Options are those of 'mailtls check'."
         ),
     )
     parser.add_argument("targets", nargs="*", metavar="TARGET", help="host, user@domain or URL")
@@ -27,43 +31,45 @@ def register(subparsers: Any) -> None:
         metavar="IP",
         help="connect to this address instead of the DNS answers (repeatable)",
     )
+    parser.add_argument("--nameserver", metavar="IP[:PORT]", help="send DNS queries to this server")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, metavar="S", help="deadline per host (default 10)"
+    )
+    parser.add_argument("--ehlo", default="mailtls.invalid", metavar="NAME", help="SMTP EHLO name")
     parser.add_argument(
         "--ca-file",
         action="append",
         default=[],
-        metavar="PEM",
+        metavar="FILE",
         help="a root installed on the iPhone with full trust (repeatable)",
     )
-    parser.add_argument("--ios-version", metavar="N", help="judge as this iOS version")
     parser.add_argument(
-        "--at", metavar="WHEN", help="judge as of this UTC date/time (YYYY-MM-DD[THH:MM])"
+        "--system-roots", metavar="FILE", help="the iPhone's preinstalled roots (default bundled)"
     )
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="S", help="overall deadline")
+    parser.add_argument("--at", metavar="DATETIME", help="evaluate at this moment (ISO 8601)")
+    parser.add_argument("--ios", metavar="VERSION", help="apply the rules as this iOS version did")
+    parser.add_argument(
+        "--concurrency", type=int, default=64, metavar="N", help="endpoints probed at once"
+    )
+    history = parser.add_mutually_exclusive_group()
+    history.add_argument("--history", metavar="PATH", help="history database (default: check's)")
+    history.add_argument("--no-history", action="store_true", help="do not record the checks")
     parser.add_argument(
         "--no-discover", action="store_true", help="do not look up SRV/MX names for a domain"
+    )
+    parser.add_argument(
+        "--no-versions", action="store_true", help="do not test which TLS versions are accepted"
     )
 
 
 def run(args: argparse.Namespace) -> int:
     import sys
-    from pathlib import Path
 
+    from mailtls.commands.check import build_options
     from mailtls.errors import UsageError
-    from mailtls.service import CheckOptions
     from mailtls.tui import run_tui
-    from mailtls.tui.screens.start import parse_at
 
+    options = build_options(args)  # one-line errors for bad options, before the screen opens
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("tui needs a terminal; use `mailtls check` in scripts and pipes")
-    for name in args.ca_file:
-        if not Path(name).is_file():
-            raise UsageError(f"--ca-file {name!r}: no such file")
-    options = CheckOptions(
-        address=tuple(args.address),
-        ca_files=tuple(Path(p) for p in args.ca_file),
-        ios_version=args.ios_version,
-        at=parse_at(args.at, "--at") if args.at else None,
-        timeout=args.timeout,
-        discover=not args.no_discover,
-    )
     return run_tui(args.targets, options)

@@ -20,12 +20,23 @@ def test_importing_the_package_does_not_import_textual() -> None:
 
 
 def test_without_a_terminal_it_says_so_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["tui", "mail.example.test"]) == ExitCode.USAGE
+    assert main(["tui", "mail.example.test", "--no-history"]) == ExitCode.USAGE
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "needs a terminal" in err[0]
 
 
-def test_bad_option_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["tui", "--timeout", "soon"]) == ExitCode.USAGE
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["--timeout", "soon"], "--timeout"),
+        (["--address", "mail.example.test"], "--address"),
+        (["--at", "tomorrow"], "--at"),
+        (["--ca-file", "/nonexistent/root.pem"], "--ca-file"),
+    ],
+)
+def test_bad_option_is_one_line(
+    argv: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["tui", "mail.example.test", "--no-history", *argv]) == ExitCode.USAGE
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "--timeout" in err[0]
+    assert len(err) == 1 and named in err[0]

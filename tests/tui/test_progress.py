@@ -94,6 +94,10 @@ def test_start_screen_validates_and_starts_the_check(wrong_host: Report, tmp_pat
         )
         screen.query_one("#at", Input).value = "2026-11-01"
         screen.query_one("#ca-file", Input).value = str(root)
+        screen.query_one("#address", Input).value = "mail.example.test"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "is not an IP address" in str(screen.query_one("#start-error", Static).render())
         screen.query_one("#address", Input).value = "127.0.0.1"
         screen.query_one("#ios-version", Input).value = "17"
         await pilot.press("enter")

@@ -40,6 +40,15 @@ def parse_at(text: str, label: str = "Judge as of") -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _ip(text: str) -> str:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address(text.strip("[]")))
+    except ValueError:
+        raise UsageError(f"IP address: {text!r} is not an IP address") from None
+
+
 def parse_ca_file(text: str) -> Path | None:
     text = text.strip()
     if not text:
@@ -63,7 +72,7 @@ def build_request(
     if not targets:
         raise UsageError("enter a host name, an e-mail address or a URL to check")
     options = base or CheckOptions()
-    addresses = tuple(a for a in address.replace(",", " ").split() if a)
+    addresses = tuple(_ip(a) for a in address.replace(",", " ").split() if a)
     ca_path = parse_ca_file(ca_file)
     options = replace(
         options,
