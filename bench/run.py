@@ -195,6 +195,15 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
         process.send_signal(signal.SIGKILL)
 
 
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a running process so far (0.0 when unknown)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def mailtls(*args: str) -> list[str]:
     """``mailtls ARGS`` as the console script runs it, from this checkout."""
     return [PYTHON, "-m", "mailtls", *args]
@@ -261,12 +270,12 @@ def interleaved(
 
 
 def print_table(runs: dict[str, list[Run]]) -> None:
-    print(f"  {'':28} {'median s':>9} {'min s':>7} {'max s':>7} {'peak MiB':>9}")
+    print(f"  {'':28} {'median s':>9} {'min s':>7} {'max s':>7} {'CPU s':>7} {'peak MiB':>9}")
     for name, items in runs.items():
         walls = [r.wall for r in items]
         print(
             f"  {name:28} {median(walls):9.3f} {min(walls):7.3f} {max(walls):7.3f}"
-            f" {max(r.rss_mib for r in items):9.1f}"
+            f" {median([r.cpu for r in items]):7.3f} {max(r.rss_mib for r in items):9.1f}"
         )
 
 
@@ -535,7 +544,9 @@ def fleet_server(work: Path) -> Iterator[dict[str, object]]:
         line = process.stdout.readline()
         if not line:
             raise BenchError("fleet server did not start")
-        yield json.loads(line)
+        info = json.loads(line)
+        info["pid"] = process.pid
+        yield info
     finally:
         assert process.stdin is not None
         with contextlib.suppress(OSError):
@@ -620,8 +631,13 @@ def bench_fleet(results: Results, rounds: int, size: int, concurrency: int) -> N
 
             targets, endpoints_json = files(size)
 
+            server_cpu: list[float] = []
+
             def run_mailtls(n: int = size, target_file: Path = targets, *extra: str) -> Run:
+                before = process_cpu(int(str(server["pid"])))
                 run = measure(mailtls(*check_args(target_file, *extra)), env=env, sample_fds=True)
+                if n == size:
+                    server_cpu.append(process_cpu(int(str(server["pid"]))) - before)
                 require(run, f"mailtls check ({n} endpoints)", check_jsonl(n))
                 return run
 
@@ -665,9 +681,15 @@ def bench_fleet(results: Results, rounds: int, size: int, concurrency: int) -> N
                 "cpu_s": cpu,
                 "concurrency": concurrency,
             }
+            served = median(server_cpu[: len(ours)])
+            capacity = 2 / ((cpu + served) / size)
+            results.figures["fleet mailtls"]["server_cpu_s"] = served  # type: ignore[index]
+            results.figures["fleet mailtls"]["two_core_capacity"] = capacity  # type: ignore[index]
             print(
                 f"  mailtls: {rate:.0f} endpoints/s, peak {peak:.1f} MiB, at most {fds} open"
-                f" file descriptors, {cpu:.2f} s CPU (client only)"
+                f" file descriptors; CPU {cpu:.2f} s client + {served:.2f} s server ="
+                f" {(cpu + served) / size * 1000:.1f} ms per endpoint (2 idle cores could do"
+                f" ~{capacity:.0f}/s; information)"
             )
             results.target(
                 "fleet rate",
