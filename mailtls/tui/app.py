@@ -6,9 +6,10 @@ wizards. Start, Progress and Overview replace each other (``switch_screen``); th
 detail views, export, help and wizards are pushed on top and closed with Escape.
 
 The check runs in a ``@work(thread=True)`` worker that calls :mod:`mailtls.service`
-(or the ``check_function`` given to the factory) and only posts the typed messages of
-:mod:`mailtls.tui.messages`; widgets are touched on the UI thread only. Every error of
-the worker is caught and shown in the screen with what to do: no traceback escapes.
+(or the ``check_function`` given to the factory) in a daemon thread it watches, and only
+posts the typed messages of :mod:`mailtls.tui.messages`; widgets are touched on the UI
+thread only. Every error of the worker is caught and shown in the screen with what to
+do (no traceback escapes), and quitting never waits for a slow server.
 """
 
 from __future__ import annotations

@@ -321,11 +321,6 @@ def summary_sentences(report: Report) -> list[str]:
     return sentences
 
 
-def headline(report: Report) -> str:
-    """The one sentence a help-desk person reads out first."""
-    return summary_sentences(report)[0]
-
-
 # --------------------------------------------------------------------------- certificates
 
 
