@@ -72,4 +72,4 @@ def run(args: argparse.Namespace) -> int:
     options = build_options(args)  # one-line errors for bad options, before the screen opens
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("tui needs a terminal; use `mailtls check` in scripts and pipes")
-    return run_tui(args.targets, options)
+    return run_tui(args.targets, options, debug=bool(getattr(args, "debug", False)))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -93,8 +94,11 @@ class MailtlsApp(App[int]):
         *,
         check_function: CheckFunction | None = None,
         output_dir: Path | None = None,
+        debug: bool = False,
     ) -> None:
         super().__init__()
+        #: Keep Textual's traceback for a bug in a screen (``mailtls --debug tui``).
+        self.show_tracebacks = debug
         self.report: Report | None = report
         #: The report before the last re-check, for the before/after comparison.
         self.previous_report: Report | None = None
@@ -228,6 +232,27 @@ class MailtlsApp(App[int]):
             progress.show_error(message.error, message.hint)
         else:
             self.notify(f"{message.error}\n{message.hint}", title="Check failed", severity="error")
+
+    def _fatal_error(self) -> None:
+        """A bug in a screen: one line on exit instead of Textual's traceback.
+
+        Overrides Textual's (8.x) private hook that renders the traceback shown when the
+        app exits after an unhandled exception; with ``show_tracebacks`` it is kept.
+        """
+        if self.show_tracebacks:
+            super()._fatal_error()
+            return
+        error = self._exception
+        what = f"{type(error).__name__}: {error}" if error is not None else "unknown error"
+        self.bell()
+        self._exit_renderables.append(
+            Text(
+                f"mailtls: internal error in the terminal UI: {what} "
+                "(a bug in mailtls; run `mailtls --debug tui ...` for details, "
+                "or use `mailtls check`)"
+            )
+        )
+        self._close_messages_no_wait()
 
     # ------------------------------------------------------------------ navigation
 

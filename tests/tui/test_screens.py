@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
@@ -241,3 +242,24 @@ def test_finding_across_endpoints_is_listed_and_opens(wrong_host: Report) -> Non
         assert screen.finding.rule_id == wrong_host.findings[0].rule_id
 
     drive(app, scenario)
+
+
+def test_a_bug_in_a_screen_ends_with_one_line_not_a_traceback(
+    wrong_host: Report, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def scenario(pilot: Pilot[Any], messages: list[Message]) -> None:
+        try:  # what Textual does when a handler raises
+            raise RuntimeError("boom in a screen")
+        except RuntimeError as exc:
+            pilot.app._handle_exception(exc)
+        await pilot.pause()
+
+    with pytest.raises(RuntimeError, match="boom"):  # run_test re-raises it for pytest
+        drive(create_app(wrong_host), scenario)
+    err = capsys.readouterr().err
+    assert "mailtls: internal error in the terminal UI: RuntimeError: boom" in " ".join(err.split())
+    assert "Traceback" not in err
+
+    with pytest.raises(RuntimeError, match="boom"):
+        drive(create_app(wrong_host, debug=True), scenario)
+    assert "Traceback" in capsys.readouterr().err  # mailtls --debug tui keeps it
