@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from textual.message import Message
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, OptionList, Static
 
 from mailtls.model import Report, Verdict
 from mailtls.tui import create_app
@@ -263,3 +263,25 @@ def test_a_bug_in_a_screen_ends_with_one_line_not_a_traceback(
     with pytest.raises(RuntimeError, match="boom"):
         drive(create_app(wrong_host, debug=True), scenario)
     assert "Traceback" in capsys.readouterr().err  # mailtls --debug tui keeps it
+
+
+def test_chain_view_lists_the_endpoint_problems_and_opens_one(wrong_host: Report) -> None:
+    app = create_app(wrong_host)
+
+    async def scenario(pilot: Pilot[Any], messages: list[Message]) -> None:
+        await pilot.press("enter")
+        await pilot.pause()
+        chain = pilot.app.screen
+        assert isinstance(chain, ChainScreen)
+        options = chain.query_one("#chain-findings", OptionList)
+        assert options.option_count == len(chain.findings) >= 2
+        options.focus()
+        options.highlighted = 1
+        await pilot.press("enter")
+        await pilot.pause()
+        finding = pilot.app.screen
+        assert isinstance(finding, FindingScreen)
+        assert finding.finding == chain.findings[1]
+        assert finding.endpoint_report is chain.endpoint_report
+
+    drive(app, scenario, size=(120, 40))
