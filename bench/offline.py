@@ -3,8 +3,10 @@
 Started by ``bench/run.py`` (``python bench/offline.py CHAINS``); prints a few lines for
 people and, last, ``RESULT {json}`` for the runner.
 
-Workloads (every chain is presented as leaf, intermediate, root; the roots are the system
-store, so a correct chain is ``trusted``):
+Workloads (every chain is presented as leaf, intermediate, root; the roots are installed on
+the iPhone (``--ca-file``, USR) and certifi's bundle is the system store, so a correct chain
+is ``trusted``; under a system root Apple would also ask for Certificate Transparency
+proofs, which test certificates cannot carry):
 
 * typical: CHAINS distinct leaves issued by 4 CAs (2 RSA-2048, 2 ECDSA P-256), as in real
   fleets where a handful of intermediates sign almost every server certificate. Each leaf
@@ -101,11 +103,12 @@ def _clear_caches() -> None:
 
 
 def _store(roots: Sequence[bytes], directory: Path) -> object:
-    from mailtls.analysis import system_store
+    """The roots as ``--ca-file`` would load them (installed on the iPhone)."""
+    from mailtls.analysis import user_store
 
     path = directory / f"roots-{len(roots)}-{time.monotonic_ns()}.pem"
     path.write_bytes(b"".join(pki.cert_to_pem(pki_load(d)) for d in roots))
-    return system_store(path)
+    return user_store([path])
 
 
 def pki_load(der: bytes) -> object:
@@ -114,15 +117,17 @@ def pki_load(der: bytes) -> object:
     return x509.load_der_x509_certificate(der)
 
 
-def analyse_all(chains: Sequence[Chain], system: object) -> tuple[float, float, dict[str, int]]:
+def analyse_all(chains: Sequence[Chain], user: object) -> tuple[float, float, dict[str, int]]:
     """(CPU seconds, wall seconds, verdict counts) for one pass over ``chains``."""
-    from mailtls.analysis import analyze_chain
+    from mailtls.analysis import analyze_chain, system_store
 
+    system = system_store()
     verdicts: dict[str, int] = defaultdict(int)
     _clear_caches()
     cpu, wall = time.process_time(), time.perf_counter()
     for host, chain in chains:
-        verdicts[str(analyze_chain(chain, host, at=AT, system=system).verdict)] += 1  # type: ignore[arg-type]
+        analysis = analyze_chain(chain, host, at=AT, system=system, user=user)  # type: ignore[arg-type]
+        verdicts[str(analysis.verdict)] += 1
     return time.process_time() - cpu, time.perf_counter() - wall, dict(verdicts)
 
 
@@ -145,14 +150,15 @@ _GROUPS = (
 )
 
 
-def profile(chains: Sequence[Chain], system: object) -> list[str]:
-    from mailtls.analysis import analyze_chain
+def profile(chains: Sequence[Chain], user: object) -> list[str]:
+    from mailtls.analysis import analyze_chain, system_store
 
+    system = system_store()
     _clear_caches()
     profiler = cProfile.Profile()
     profiler.enable()
     for host, chain in chains:
-        analyze_chain(chain, host, at=AT, system=system)  # type: ignore[arg-type]
+        analyze_chain(chain, host, at=AT, system=system, user=user)  # type: ignore[arg-type]
     profiler.disable()
     stats = pstats.Stats(profiler)
     groups: dict[str, float] = defaultdict(float)
@@ -184,15 +190,15 @@ def main(argv: list[str]) -> int:
     )
     with tempfile.TemporaryDirectory() as work:
         directory = Path(work)
-        system = _store(roots, directory)
-        analyse_all(chains[:20], system)  # imports and one-time set-up out of the figures
-        cpu, wall, verdicts = analyse_all(chains, system)
+        user = _store(roots, directory)
+        analyse_all(chains[:20], user)  # imports and one-time set-up out of the figures
+        cpu, wall, verdicts = analyse_all(chains, user)
         print(
             f"typical:  {len(chains)} chains in {cpu:.3f} CPU s ({wall:.3f} s wall):"
             f" {len(chains) / cpu:.0f} chains per CPU second; verdicts {verdicts}"
         )
-        solo_system = _store(distinct_roots, directory)
-        solo_cpu, solo_wall, solo_verdicts = analyse_all(distinct, solo_system)
+        solo_user = _store(distinct_roots, directory)
+        solo_cpu, solo_wall, solo_verdicts = analyse_all(distinct, solo_user)
         print(
             f"distinct: {len(distinct)} chains in {solo_cpu:.3f} CPU s ({solo_wall:.3f} s wall):"
             f" {len(distinct) / solo_cpu:.0f} chains per CPU second (nothing shared; information)"
