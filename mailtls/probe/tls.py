@@ -40,8 +40,9 @@ def _tls_version(name: str) -> ssl.TLSVersion:
 
 
 @functools.lru_cache(maxsize=8)
-def client_context(version: str | None = None) -> ssl.SSLContext | None:
-    """A capture context; pinned to one version name from TLS_VERSIONS when given.
+def client_context(version: str | None = None, highest: str | None = None) -> ssl.SSLContext | None:
+    """A capture context; pinned to one version name from TLS_VERSIONS when given, or to
+    the range ``version`` .. ``highest``.
 
     Returns None when the local OpenSSL cannot offer that version at all.
     """
@@ -61,7 +62,7 @@ def client_context(version: str | None = None) -> ssl.SSLContext | None:
                 context.maximum_version = ssl.TLSVersion.MAXIMUM_SUPPORTED
             else:
                 context.minimum_version = _tls_version(version)
-                context.maximum_version = _tls_version(version)
+                context.maximum_version = _tls_version(highest or version)
         except ValueError:
             if version is not None:
                 return None
@@ -106,11 +107,14 @@ class TlsHandshake:
     raises :class:`HandshakeError`.
     """
 
-    def __init__(self, server_name: str | None, version: str | None = None) -> None:
-        context = client_context(version)
+    def __init__(
+        self, server_name: str | None, version: str | None = None, highest: str | None = None
+    ) -> None:
+        context = client_context(version, highest)
+        # What the ClientHello offers when pinned, for messages: "TLSv1" or "TLSv1 to TLSv1.1".
+        self.version = f"{version} to {highest}" if version and highest else version
         if context is None:
-            raise HandshakeError(f"this machine's OpenSSL cannot offer {version}", local=True)
-        self.version = version
+            raise HandshakeError(f"this machine's OpenSSL cannot offer {self.version}", local=True)
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
         self.ssl_object = context.wrap_bio(
