@@ -255,11 +255,12 @@ async def _handshake(
     version: str | None,
     clock: _Clock,
     options: ProbeOptions,
+    highest: str | None = None,
 ) -> tuple[TlsHandshake, HandshakeDone]:
     budget = options.timeouts.handshake
     phase_at = time.monotonic() + budget
     try:
-        tls = TlsHandshake(server_name, version)
+        tls = TlsHandshake(server_name, version, highest)
         output, done = tls.start()
         while done is None:
             try:
@@ -292,6 +293,7 @@ async def attempt(
     options: ProbeOptions,
     clock: _Clock,
     version: str | None = None,
+    highest: str | None = None,
 ) -> Capture:
     """One connection: connect, dialog (STARTTLS kinds), handshake, goodbye, close."""
     sock = await _connect(address, endpoint.port, clock, options.timeouts.connect)
@@ -304,7 +306,7 @@ async def attempt(
             capabilities = replace(go_ahead.capabilities, injected_plaintext=bool(injected))
         server_name = None if _is_ip(endpoint.host) else endpoint.host
         try:
-            tls, done = await _handshake(sock, server_name, version, clock, options)
+            tls, done = await _handshake(sock, server_name, version, clock, options, highest)
         except ProbeFailure as failure:
             failure.capabilities = capabilities
             raise
@@ -324,7 +326,8 @@ async def _accepted_versions(
     endpoint: Endpoint, address: str, options: ProbeOptions, clock: _Clock, negotiated: str
 ) -> dict[str, bool | None]:
     """Which versions the server accepts: negotiated is True, newer ones are False (we
-    offered them and the server chose lower), older ones get one pinned handshake each."""
+    offered them and the server chose lower), older ones get one pinned handshake each,
+    except TLS 1.0 and 1.1, which share one hello (see ``shared``)."""
     accepted: dict[str, bool | None] = dict.fromkeys(TLS_VERSIONS)
     if negotiated not in TLS_VERSIONS:
         return accepted
@@ -332,29 +335,52 @@ async def _accepted_versions(
     accepted[negotiated] = True
     for newer in TLS_VERSIONS[position + 1 :]:
         accepted[newer] = False
-    older = TLS_VERSIONS[:position]
+    older = list(TLS_VERSIONS[:position])
 
-    async def one(version: str) -> bool | None:
+    async def one(version: str, highest: str | None = None) -> str | bool | None:
+        """The version the server chose, False when it refused, None when unknown."""
         try:
-            await attempt(endpoint, address, options, clock, version)
+            capture = await attempt(endpoint, address, options, clock, version, highest)
         except ProbeFailure as failure:
             if failure.status is Status.HANDSHAKE_FAILED and failure.tls_refused:
                 return False
             return None
-        return True
+        return capture.tls_version
 
-    tasks = {version: asyncio.ensure_future(one(version)) for version in older}
+    async def pinned(version: str) -> None:
+        chosen = await one(version)
+        accepted[version] = chosen if chosen is None or chosen is False else True
+
+    async def shared(low: str, high: str) -> None:
+        # One ClientHello offers both (most servers refuse both: one connection instead of
+        # two, issue 8); the server picks the higher it accepts, so only a server choosing
+        # `high` needs a pinned try of `low`.
+        chosen = await one(low, high)
+        if chosen == high:
+            accepted[high] = True
+            await pinned(low)
+        elif chosen == low:
+            accepted[low], accepted[high] = True, False
+        elif chosen is None or chosen is False:
+            accepted[low] = accepted[high] = chosen
+
+    jobs = []
+    if older[:2] == ["TLSv1", "TLSv1.1"]:
+        jobs.append(shared("TLSv1", "TLSv1.1"))
+        older = older[2:]
+    jobs.extend(pinned(version) for version in older)
+    tasks = [asyncio.ensure_future(job) for job in jobs]
     if tasks:
-        done, pending = await asyncio.wait(
-            tasks.values(), timeout=max(0.0, clock.deadline_at - time.monotonic())
+        _done, pending = await asyncio.wait(
+            tasks, timeout=max(0.0, clock.deadline_at - time.monotonic())
         )
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.wait(pending)
-        for version, task in tasks.items():
-            if task in done and not task.cancelled() and task.exception() is None:
-                accepted[version] = task.result()
+        for task in tasks:  # a bug in one try leaves its versions unknown, never raises
+            if not task.cancelled():
+                task.exception()
     return accepted
 
 
