@@ -146,7 +146,29 @@ def test_versions_of_a_tls_1_3_only_server_over_starttls(
         "TLSv1.2": False,
         "TLSv1.3": True,
     }
-    assert servers.connections == 4  # one capture, three pinned handshakes
+    assert servers.connections == 3  # capture, TLS 1.2 pinned, TLS 1.0-1.1 in one hello
+
+
+def test_versions_of_a_server_from_tls_1_1_to_1_2(servers: HostileServers, chain: Chain) -> None:
+    """The shared TLS 1.0-1.1 hello gets 1.1; a pinned TLS 1.0 try then finds it refused."""
+    spec = Spec(
+        "imap",
+        "implicit",
+        chain.certs,
+        chain.key,
+        minimum_version="TLSv1.1",
+        maximum_version="TLSv1.2",
+    )
+    port = servers.start(spec)
+    [result] = probe_sync([Endpoint("imaps", "mail.example.test", port, "127.0.0.1")], OPTIONS)
+    assert result.status is Status.OK, result.error
+    assert result.accepted_tls_versions == {
+        "TLSv1": False,
+        "TLSv1.1": True,
+        "TLSv1.2": True,
+        "TLSv1.3": False,
+    }
+    assert servers.connections == 3  # capture, TLS 1.0-1.1 hello, TLS 1.0 pinned
 
 
 def test_check_versions_false_makes_one_connection(servers: HostileServers, chain: Chain) -> None:
