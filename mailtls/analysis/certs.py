@@ -88,6 +88,15 @@ class ParsedCertificate:
         bc = self.info.basic_constraints
         return bool(bc and bc.get("ca"))
 
+    @property
+    def issuer_cn(self) -> str | None:
+        """The first CN of the issuer name (to name a missing issuer), or None."""
+        try:
+            _, cns = _format_name(asn1.read_single(self.issuer_der), [], "issuer")
+        except asn1.DerError:
+            return None
+        return cns[0] if cns else None
+
     def extension(self, oid: str) -> Extension | None:
         for ext in self.extensions:
             if ext.oid == oid:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from mailtls.analysis import oids
+from mailtls.analysis.certs import ParsedCertificate
 from mailtls.analysis.names import dns_match
 from mailtls.analysis.path import Ending, Source
 from mailtls.analysis.registry import (
@@ -98,6 +99,36 @@ def _who(ctx: Context, position: int) -> str:
     return f"the intermediate '{name}'"
 
 
+def _key_id(hex_id: str | None) -> str:
+    """A key identifier as openssl prints it (``AB:CD:...``), or ""."""
+    return ":".join(hex_id[i : i + 2] for i in range(0, len(hex_id), 2)).upper() if hex_id else ""
+
+
+def _missing_issuer(cert: ParsedCertificate) -> str:
+    """The issuer a path could not find: its subject DN and, if known, its key id."""
+    key_id = _key_id(cert.info.aki)
+    return f"'{cert.info.issuer}'" + (f", key id {key_id}" if key_id else "")
+
+
+def _missing_issuer_fix(cert: ParsedCertificate, *, detail: bool = False) -> str:
+    """Both fixes: a missing issuer may be a private root (never sent) or an intermediate."""
+    name = cert.issuer_cn or cert.info.issuer
+    if not detail:
+        return (
+            f"If '{name}' is your private root, install it on the iPhones (mailtls profile ROOT.pem; "
+            "or check with --ca-file ROOT.pem); if it is an intermediate, configure the server "
+            "to send it (full chain)."
+        )
+    return (
+        f"mailtls cannot tell whether '{name}' is a root or an intermediate. If it is your "
+        "private root, install it on the iPhones (mailtls profile ROOT.pem makes the profile; "
+        "or check with --ca-file ROOT.pem first): servers need not send roots. If it is an "
+        "intermediate, configure the server to send it (the full chain: server certificate "
+        "followed by the intermediate(s)), e.g. Dovecot ssl_cert = <fullchain.pem, Postfix "
+        "smtpd_tls_chain_files."
+    )
+
+
 def _prompt(**kw: object) -> dict[str, object]:
     return {"result_class": R, "user_sees": PROMPT_SHEET, **kw}
 
@@ -113,7 +144,7 @@ def _prompt(**kw: object) -> dict[str, object]:
     applies_to=(NONE,),
     since="long-standing",
     citation=f"ios-trust-rules.md §1a chain_anchor_required; SecPolicyCheckBasicCertificateProcessing in {SECURITY} trust/trustd/SecPolicyServer.c",
-    fix="Install the private root on the iPhone with full trust, send the missing intermediate, or use a certificate from a public CA.",
+    fix="Install the private root on the iPhones with full trust (mailtls profile ROOT.pem), have the server send the full chain if an intermediate is missing, or use a certificate from a public CA.",
     remedy="profile",
     **_prompt(),
 )
@@ -150,7 +181,7 @@ def chain_anchor_required(ctx: Context) -> Iterator[Hit]:
         )
         yield Hit(
             last,
-            f"The issuer of {_who(ctx, last)} ('{cert.info.issuer}') was not sent by the server and is not a root the iPhone knows{download}.",
+            f"The issuer of {_who(ctx, last)} ({_missing_issuer(cert)}) was not sent by the server and is not a root the iPhone knows{download}.",
             {
                 "missing_issuer": cert.info.issuer,
                 "aki": cert.info.aki,
@@ -158,10 +189,7 @@ def chain_anchor_required(ctx: Context) -> Iterator[Hit]:
             },
             check_key="MissingIntermediate",
             remedy="full_chain",
-            fix=(
-                "Configure the server to send the full chain (its certificate followed by the "
-                "intermediate(s)); for a private CA, also install its root on the iPhone."
-            ),
+            fix=_missing_issuer_fix(cert),
         )
 
 
@@ -974,18 +1002,18 @@ def required_embedded_scts(not_before: datetime, not_after: datetime) -> int:
 
 @rule(
     id="ct_required_system",
-    title="Certificate Transparency not evaluated",
-    checks="For a chain anchored at a (non-Apple) system root and a leaf with notBefore >= 2018-10-16 that is currently valid, iOS requires CT qualification. mailtls cannot verify SCTs against Apple's log list; it reports the embedded SCT count and the count Apple's policy asks for.",
+    title="Certificate Transparency: too few SCTs",
+    checks="For a chain anchored at a (non-Apple) system root and a currently valid leaf with notBefore >= 2018-10-16, iOS requires CT qualification. mailtls counts the SCTs embedded in the leaf (distinct logs) against the number Apple's policy asks for by lifetime; fewer fails. SCT signatures and whether a log is approved by Apple are not verified, and SCTs sent in the TLS handshake or an OCSP staple are not visible to mailtls.",
     check_key="SystemTrustedCTRequired",
-    result_class=None,
+    result_class=R,
     applies_to=(SYS,),
     since="certificates issued from 2018-10-16 (iOS 12.1.1)",
     citation=f"ios-trust-rules.md §1d ct_required_system and ct_policy_counts; support.apple.com/103214; SecPolicyCheckSystemTrustedCTRequired ({SECURITY} trust/trustd/SecPolicyServer.c), verify_embedded_sct_policy_v1/_v2 (CertificateTransparency.m)",
-    fix="Nothing, normally: public CAs embed SCTs. If iPhones prompt, ask the CA for a CT-logged certificate.",
-    user_sees="Nothing if the certificate is CT-qualified (public CAs embed SCTs); otherwise the 'Cannot Verify Server Identity' sheet.",
-    severity=Severity.INFO,
-    remedy=None,
-    note="Reported as information only: SCT signatures and log approval are not verified.",
+    fix="Use a certificate from a public CA that embeds SCTs (every public CA does today), or have the CA re-issue it with SCTs. If the root was given with --system-roots but is really your own private root, it is not preinstalled on iPhones: install it as a profile (mailtls profile ROOT.pem) and check with --ca-file ROOT.pem, where Certificate Transparency does not apply.",
+    user_sees="The 'Cannot Verify Server Identity' sheet (Certificate Transparency validation required for this use).",
+    severity=Severity.ERROR,
+    remedy="public_ca",
+    note="Counts embedded SCTs only: SCT signatures and Apple's log list are not checked; SCTs delivered in the TLS handshake or an OCSP staple are not seen, so a server that staples them could pass on an iPhone.",
 )
 def ct_required_system(ctx: Context) -> Iterator[Hit]:
     leaf = ctx.leaf
@@ -995,17 +1023,28 @@ def ct_required_system(ctx: Context) -> Iterator[Hit]:
     if info.not_before < OCT_2018 or not info.not_before <= ctx.at <= info.not_after:
         return
     required = required_embedded_scts(info.not_before, info.not_after)
-    enough = leaf.sct_count >= required
+    # an SCT of an unknown version has no readable log id ("") and counts for no log
+    distinct_logs = len({log_id for log_id, _ in leaf.scts if log_id})
+    evidence = {
+        "embedded_scts": leaf.sct_count,
+        "distinct_logs": distinct_logs,
+        "required_embedded_scts": required,
+        "sct_logs": [{"log_id": log_id, "timestamp": when} for log_id, when in leaf.scts],
+        "verified": False,
+    }
+    if distinct_logs >= required:
+        yield Hit(
+            0,
+            f"The certificate embeds SCTs from {distinct_logs} log(s); Apple's policy asks for {required} (SCT signatures and Apple's log list were not checked).",
+            evidence,
+            severity=Severity.INFO,
+            clear_result_class=True,
+        )
+        return
     yield Hit(
         0,
-        f"Certificate Transparency was not evaluated: the certificate embeds {leaf.sct_count} SCT(s); Apple's policy asks for {required} from approved logs"
-        + ("." if enough else " unless SCTs come in the TLS handshake or an OCSP staple."),
-        {
-            "embedded_scts": leaf.sct_count,
-            "required_embedded_scts": required,
-            "evaluated": False,
-            "sct_logs": [{"log_id": log_id, "timestamp": when} for log_id, when in leaf.scts],
-        },
+        f"The certificate embeds SCTs from {distinct_logs} Certificate Transparency log(s), but under a preinstalled (system) root Apple's policy asks for {required} for its lifetime, so the iPhone does not trust it unless SCTs come in the TLS handshake or an OCSP staple, which mailtls cannot see.",
+        evidence,
     )
 
 
@@ -1163,8 +1202,8 @@ _DEPLOY = {
 
 @rule(
     id="chain_missing_intermediate",
-    title="Server does not send the intermediate certificate",
-    checks="The server must send every certificate between its own and the root; iOS fetches a missing one only via the AIA caIssuers URL.",
+    title="Issuer certificate missing: not sent, not installed",
+    checks="The server must send every certificate between its own and the root (roots need not be sent); iOS fetches a missing one only via the AIA caIssuers URL. When the last certificate's issuer is neither sent nor in a trust store, mailtls cannot tell an intermediate the server should send from a private root the iPhone lacks, and says so.",
     citation="ios-trust-rules.md §1a chain_anchor_required, aia_fetch; RFC 8446 §4.4.2",
     fix="Configure the server with the full chain file (server certificate followed by the intermediate(s)), e.g. Dovecot ssl_cert = <fullchain.pem, Postfix smtpd_tls_chain_files.",
     user_sees=PROMPT_SHEET,
@@ -1177,11 +1216,17 @@ def chain_missing_intermediate(ctx: Context) -> Iterator[Hit]:
         last = len(ctx.nodes) - 1
         cert = ctx.nodes[last].cert
         urls = list(cert.ca_issuer_urls)
+        download = f"; the iPhone may try to download it from {urls[0]}" if urls else ""
         yield Hit(
             last,
-            f"The server did not send the certificate that issued {_who(ctx, last)} ('{cert.info.issuer}')"
-            + (f"; the iPhone may try to download it from {urls[0]}." if urls else "."),
-            {"missing_issuer": cert.info.issuer, "ca_issuer_urls": urls},
+            f"The issuer of {_who(ctx, last)} ({_missing_issuer(cert)}) is neither sent by the server nor in a trust store{download}. "
+            "If it is your private root, it must be installed on the iPhones; if it is an intermediate, the server must send it.",
+            {
+                "missing_issuer": cert.info.issuer,
+                "missing_issuer_key_id": _key_id(cert.info.aki) or None,
+                "ca_issuer_urls": urls,
+            },
+            fix=_missing_issuer_fix(cert, detail=True),
         )
     for position in fetched:
         yield Hit(

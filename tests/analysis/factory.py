@@ -7,6 +7,7 @@ because cryptography refuses to generate keys that small). Nothing reads the clo
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -163,6 +164,42 @@ class Lab:
         if with_root:
             certs.append(self.root())
         return [pki.cert_to_der(c) for c in certs]
+
+
+#: The embedded-SCT-list extension (RFC 6962 §3.3).
+SCT_LIST_OID = x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
+
+
+def sct(log_byte: int, when: datetime = T0, *, version: int = 0) -> bytes:
+    """One serialized SCT (RFC 6962 §3.2): log id = 32 x ``log_byte``, a dummy signature."""
+    millis = int(when.timestamp() * 1000)
+    body = (
+        bytes([version])
+        + bytes([log_byte]) * 32
+        + struct.pack(">Q", millis)
+        + b"\x00\x00"  # no extensions
+        + b"\x04\x03"  # SHA-256 / ECDSA
+        + b"\x00\x02\xaa\xbb"  # not a real signature: mailtls does not verify SCTs
+    )
+    return struct.pack(">H", len(body)) + body
+
+
+def embedded_scts(*logs: int, when: datetime = T0) -> list[tuple[x509.ExtensionType, bool]]:
+    """``extra_extensions`` for a leaf embedding one SCT per entry of ``logs`` (log id bytes).
+
+    Provenance: the TLS-encoded SignedCertificateTimestampList wrapped in an OCTET STRING,
+    as CAs write it; repeat a log byte for two SCTs from the same log.
+    """
+    items = b"".join(sct(log, when) for log in logs)
+    tls_list = struct.pack(">H", len(items)) + items
+    ext = x509.UnrecognizedExtension(SCT_LIST_OID, asn1.encode(asn1.OCTET_STRING, tls_list))
+    return [(ext, False)]
+
+
+def ct_logged(count: int = 4) -> list[tuple[x509.ExtensionType, bool]]:
+    """SCTs from ``count`` distinct logs; 4 satisfy Apple's policy for any leaf issued
+    from 2021-04-21 (ios-trust-rules.md §1d ct_policy_counts), as a public CA's would."""
+    return embedded_scts(*range(1, count + 1))
 
 
 def der(*certs: x509.Certificate) -> list[bytes]:

@@ -7,13 +7,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mailtls import pki
-from tests.analysis.factory import Lab, analyse, failing
+from tests.analysis.factory import Lab, analyse, ct_logged, failing
 
 AT = datetime(2025, 2, 1, tzinfo=UTC)
 ISSUED = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-def _judge(lab: Lab, kind: str, *, with_root: bool = False, **leaf: object) -> tuple[str, set[str]]:
+def _judge(
+    lab: Lab, kind: str, *, with_root: bool = False, scts: bool = True, **leaf: object
+) -> tuple[str, set[str]]:
+    """Verdict and failing rules; the leaf embeds SCTs (as from a public CA) unless ``scts``
+    is false, so that only the CT row of the matrix depends on them."""
+    if scts:
+        leaf["extra_extensions"] = ct_logged()
     chain, root = lab.dated(ISSUED, **leaf)  # type: ignore[arg-type]
     if with_root:
         chain = [*chain, root]
@@ -64,6 +70,20 @@ def test_900_day_self_signed_leaf_trusted_directly(lab: Lab) -> None:
     assert {"validity_max_other", "ios13_eku_serverauth", "chain_anchor_required"} <= set(
         failing(untrusted)
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "verdict", "rules"),
+    [
+        ("SYS", "prompt", {"ct_required_system"}),
+        ("USR", "trusted", set()),
+        ("NONE", "needs_profile", {"chain_anchor_required"}),
+    ],
+)
+def test_leaf_without_scts(lab: Lab, kind: str, verdict: str, rules: set[str]) -> None:
+    """No embedded SCTs: only a system root requires Certificate Transparency."""
+    got = _judge(lab, kind, with_root=kind == "NONE", scts=False, lifetime=timedelta(days=300))
+    assert got == (verdict, rules)
 
 
 def test_sha1_intermediate_and_small_key_bind_every_anchored_kind(lab: Lab, keys: object) -> None:

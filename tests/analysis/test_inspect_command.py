@@ -9,7 +9,7 @@ import pytest
 
 from mailtls import pki
 from mailtls.cli import main
-from tests.analysis.factory import Lab
+from tests.analysis.factory import Lab, ct_logged
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def files(tmp_path: Path, lab: Lab) -> dict[str, Path]:
         "root": tmp_path / "root.pem",
         "roots": tmp_path / "system-roots.pem",
     }
-    leaf, inter = lab.leaf(), lab.inter()
+    leaf, inter = lab.leaf(extra_extensions=ct_logged()), lab.inter()
     paths["chain"].write_bytes(b"junk\n" + pki.cert_to_pem(leaf) + pki.cert_to_pem(inter))
     paths["leaf"].write_bytes(pki.cert_to_der(leaf))
     paths["inter"].write_bytes(pki.cert_to_pem(inter))
@@ -101,6 +101,35 @@ def test_system_roots_replace_certifi(
     )
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["anchor_kind"] == "SYS" and str(files["roots"]) in data["trust_store"]
+    assert data["verdict"] == "trusted"  # the leaf embeds SCTs from 4 logs
+
+
+def test_system_roots_require_certificate_transparency(
+    tmp_path: Path, lab: Lab, files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A private chain judged with --system-roots has no SCTs: the iPhone would refuse it."""
+    chain = tmp_path / "no-scts.pem"
+    chain.write_bytes(pki.cert_to_pem(lab.leaf()) + pki.cert_to_pem(lab.inter()))
+    code = main(
+        [
+            "inspect",
+            str(chain),
+            "--host",
+            "mail.example.test",
+            "--system-roots",
+            str(files["roots"]),
+            *AT,
+            "--format",
+            "json",
+        ]
+    )
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1 and data["verdict"] == "prompt"
+    failing = [f for f in data["findings"] if f["severity"] in ("error", "fatal")]
+    assert [(f["rule_id"], f["check_key"]) for f in failing] == [
+        ("ct_required_system", "SystemTrustedCTRequired")
+    ]
+    assert "--ca-file" in failing[0]["fix"]
 
 
 def test_wrong_host_prompts(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:

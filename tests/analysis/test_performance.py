@@ -11,7 +11,7 @@ import time
 from mailtls import pki
 from mailtls.analysis import TrustStore, analyze_chain
 from mailtls.model import AnchorKind
-from tests.analysis.factory import AT, Lab
+from tests.analysis.factory import AT, Lab, ct_logged
 
 
 def test_repeated_chains_are_analysed_quickly(lab: Lab) -> None:
@@ -19,7 +19,9 @@ def test_repeated_chains_are_analysed_quickly(lab: Lab) -> None:
     system = TrustStore("public (test)", AnchorKind.SYS, (pki.cert_to_der(root),))
     chains = [
         [
-            pki.cert_to_der(lab.leaf(f"m{i}.example.test", issuer=inter)),
+            pki.cert_to_der(
+                lab.leaf(f"m{i}.example.test", issuer=inter, extra_extensions=ct_logged())
+            ),
             pki.cert_to_der(inter),
             pki.cert_to_der(root),
         ]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography import x509
+
 from mailtls import pki
 from mailtls.analysis import analyze_chain, system_store, user_store
 from mailtls.model import AnchorKind, Category, Severity
-from tests.analysis.factory import AT, HOST, Keys, Lab, analyse, der, failing, fired
+from tests.analysis.factory import AT, HOST, Keys, Lab, analyse, ct_logged, der, failing, fired
 
 
 def test_private_chain_with_root_installed_is_trusted(lab: Lab) -> None:
@@ -32,6 +34,37 @@ def test_missing_root_of_private_chain_is_missing_intermediate_not_needs_profile
     assert result.verdict == "prompt"
     assert failing(result)["chain_anchor_required"].check_key == "MissingIntermediate"
     assert "chain_missing_intermediate" in failing(result)
+
+
+def test_missing_issuer_is_named_and_both_fixes_are_offered(lab: Lab) -> None:
+    """The issuer may be a private root (not sent, not installed) or an intermediate:
+    mailtls cannot tell, so it names the issuer and offers the profile and the full chain."""
+    inter = lab.inter()
+    key_id = inter.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    assert key_id.key_identifier is not None
+    shown = ":".join(f"{b:02X}" for b in key_id.key_identifier)
+    result = analyse(lab.chain())  # root neither sent nor installed
+    anchor = failing(result)["chain_anchor_required"]
+    deploy = failing(result)["chain_missing_intermediate"]
+    for finding in (anchor, deploy):
+        assert "CN=Test Root CA" in finding.summary and shown in finding.summary
+        assert finding.remedy == "full_chain"
+        assert "'Test Root CA'" in finding.fix
+        assert "is your private root, install it on the iPhones" in finding.fix
+        assert "mailtls profile ROOT.pem" in finding.fix and "--ca-file ROOT.pem" in finding.fix
+        assert "if it is an intermediate, configure the server to send it" in finding.fix.lower()
+    assert deploy.title == "Issuer certificate missing: not sent, not installed"
+    assert "intermediate certificate" not in deploy.title
+    assert deploy.evidence["missing_issuer_key_id"] == shown
+    assert "cannot tell whether 'Test Root CA' is a root or an intermediate" in deploy.fix
+
+
+def test_missing_issuer_without_key_id(lab: Lab) -> None:
+    leaf = lab.leaf(issuer=lab.inter(), aki=False)
+    result = analyse(lab.chain(leaf)[:1], "USR", pki.cert_to_der(lab.root()))
+    finding = failing(result)["chain_missing_intermediate"]
+    assert "key id" not in finding.summary and finding.evidence["missing_issuer_key_id"] is None
+    assert "whether 'Test Intermediate CA' is a root or an intermediate" in finding.fix
 
 
 def test_missing_intermediate_with_root_known(lab: Lab) -> None:
@@ -150,7 +183,9 @@ def test_system_store_from_file_and_default_label(tmp_path: Path, lab: Lab) -> N
     roots.write_bytes(pki.cert_to_pem(lab.root()))
     store = system_store(roots)
     assert store.kind is AnchorKind.SYS and len(store) == 1 and str(roots) in store.label
-    result = analyze_chain(lab.chain(), HOST, at=AT, system=store)
+    result = analyze_chain(
+        lab.chain(lab.leaf(extra_extensions=ct_logged())), HOST, at=AT, system=store
+    )
     assert result.verdict == "trusted" and result.anchor_kind is AnchorKind.SYS
     default = system_store()
     assert (
@@ -227,7 +262,7 @@ def test_cross_signed_root_variant_is_information_only(lab: Lab, keys: Keys) -> 
         not_before=root.not_valid_before_utc,
         not_after=root.not_valid_after_utc,
     )
-    leaf, inter = lab.chain()
+    leaf, inter = lab.chain(lab.leaf(extra_extensions=ct_logged()))
     result = analyse([leaf, inter, pki.cert_to_der(cross)], "SYS", pki.cert_to_der(root))
     assert result.verdict == "trusted" and result.anchor_kind is AnchorKind.SYS
     variant = fired(result, "chain_unrelated_certificate")[0]
@@ -238,7 +273,7 @@ def test_rekeyed_root_with_the_same_name_is_told_apart_by_its_key(lab: Lab, keys
     old = pki.cert_to_der(lab.root(key=keys.other))  # same name "Test Root CA", other key
     new = pki.cert_to_der(lab.root())
     for order in ((old, new), (new, old)):
-        result = analyse(lab.chain(), "SYS", order)
+        result = analyse(lab.chain(lab.leaf(extra_extensions=ct_logged())), "SYS", order)
         assert result.verdict == "trusted" and result.path[-1].sha256 == parse_sha(new)
 
 

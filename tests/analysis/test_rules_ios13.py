@@ -9,7 +9,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from mailtls import pki
 from mailtls.analysis.registry import JUL_2019, MAR_2018, SEP_2020
-from tests.analysis.factory import Keys, Lab, analyse, der, failing
+from tests.analysis.factory import Keys, Lab, analyse, ct_logged, der, failing
 
 ONE_SECOND = timedelta(seconds=1)
 DAY = timedelta(days=1)
@@ -26,10 +26,13 @@ def test_constants_are_apples() -> None:
 
 @pytest.mark.parametrize("kind", ["NONE", "USR", "SYS"])
 def test_rsa_1024_leaf_fails_key_size(lab: Lab, keys: Keys, kind: str) -> None:
-    result = analyse(lab.chain(lab.leaf(key=keys.rsa1024)), kind, pki.cert_to_der(lab.root()))
+    leaf = lab.leaf(key=keys.rsa1024, extra_extensions=ct_logged())
+    result = analyse(lab.chain(leaf), kind, pki.cert_to_der(lab.root()))
     finding = failing(result)["ios13_key_size"]
     assert finding.check_key == "KeySize" and finding.evidence["minimum"] == 2048
     assert result.verdict == "prompt"
+    unanchored = {"chain_anchor_required", "chain_missing_intermediate"}  # NONE: root not sent
+    assert set(failing(result)) - unanchored == {"ios13_key_size"}
 
 
 def test_rsa_1024_self_signed_leaf_trusted_directly_passes(lab: Lab, keys: Keys) -> None:

@@ -1,16 +1,20 @@
-"""CT (reported, not evaluated), distrust tables, expiry notice, transport findings."""
+"""CT (embedded SCTs counted), distrust tables, expiry notice, transport findings."""
 
 from __future__ import annotations
 
+import base64
+import struct
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography import x509
 
 from mailtls import pki
-from mailtls.analysis import rules, transport_findings
+from mailtls.analysis import asn1, rules, transport_findings
 from mailtls.analysis.registry import DEC_2016, OCT_2018
 from mailtls.analysis.rules import required_embedded_scts
 from mailtls.model import (
+    Analysis,
     Capabilities,
     Category,
     Endpoint,
@@ -19,28 +23,107 @@ from mailtls.model import (
     Severity,
     Status,
 )
-from tests.analysis.factory import Lab, analyse, failing, fired
+from tests.analysis.factory import (
+    AT,
+    SCT_LIST_OID,
+    T0,
+    Lab,
+    analyse,
+    ct_logged,
+    embedded_scts,
+    failing,
+    fired,
+    sct,
+)
 
 # ct_required_system -------------------------------------------------------------------
 
 
-def test_ct_is_reported_not_invented_for_system_roots(lab: Lab) -> None:
-    result = analyse(lab.chain(), "SYS", pki.cert_to_der(lab.root()))
-    assert result.verdict == "trusted"
+def _sys(lab: Lab, chain: list[bytes], at: datetime = AT) -> Analysis:
+    return analyse(chain, "SYS", pki.cert_to_der(lab.root()), at=at)
+
+
+def test_ct_without_scts_fails_under_a_system_root(lab: Lab) -> None:
+    result = _sys(lab, lab.chain())
+    assert result.verdict == "prompt" and set(failing(result)) == {"ct_required_system"}
+    ct = failing(result)["ct_required_system"]
+    assert ct.check_key == "SystemTrustedCTRequired" and ct.result_class is ResultClass.RECOVERABLE
+    assert ct.evidence["embedded_scts"] == 0 and ct.evidence["distinct_logs"] == 0
+    assert ct.evidence["required_embedded_scts"] == 3  # 397 days: <= 825 d
+    assert ct.evidence["verified"] is False
+    assert "TLS handshake or an OCSP staple" in ct.summary
+
+
+def test_ct_with_enough_scts_is_information_only(lab: Lab) -> None:
+    result = _sys(lab, lab.chain(lab.leaf(extra_extensions=ct_logged(3))))
+    assert result.verdict == "trusted" and not failing(result)
     ct = fired(result, "ct_required_system")[0]
     assert ct.severity is Severity.INFO and ct.result_class is None
-    assert ct.evidence["embedded_scts"] == 0 and ct.evidence["required_embedded_scts"] == 3
-    assert ct.evidence["evaluated"] is False
+    assert (ct.evidence["distinct_logs"], ct.evidence["required_embedded_scts"]) == (3, 3)
 
 
-def test_ct_not_reported_for_private_roots_or_old_leaves(lab: Lab) -> None:
-    assert not fired(analyse(lab.chain(), "USR", pki.cert_to_der(lab.root())), "ct_required_system")
-    chain, root = lab.dated(OCT_2018 - timedelta(seconds=1), timedelta(days=300))
-    assert not fired(
-        analyse(chain, "SYS", root, at=OCT_2018 + timedelta(days=1)), "ct_required_system"
+def test_ct_counts_distinct_logs_not_scts(lab: Lab) -> None:
+    """Three SCTs, two from the same log: two logs < three required."""
+    leaf = lab.leaf(extra_extensions=embedded_scts(1, 1, 2))
+    ct = failing(_sys(lab, lab.chain(leaf)))["ct_required_system"]
+    assert (ct.evidence["embedded_scts"], ct.evidence["distinct_logs"]) == (3, 2)
+
+
+def test_ct_ignores_scts_of_an_unknown_version(lab: Lab) -> None:
+    items = sct(1) + sct(2) + sct(3, version=1)
+    ext = x509.UnrecognizedExtension(
+        SCT_LIST_OID,
+        asn1.encode(asn1.OCTET_STRING, struct.pack(">H", len(items)) + items),
     )
+    leaf = lab.leaf(extra_extensions=[(ext, False)])
+    ct = failing(_sys(lab, lab.chain(leaf)))["ct_required_system"]
+    assert (ct.evidence["embedded_scts"], ct.evidence["distinct_logs"]) == (3, 2)
+
+
+@pytest.mark.parametrize(
+    ("days", "logs", "fails"),
+    [
+        (180, 1, True),  # <= 180 days: 2 logs
+        (180, 2, False),
+        (181, 2, True),  # 181..825 days: 3 logs
+        (181, 3, False),
+        (825, 3, False),
+        (826, 3, True),  # > 825 days: 4 logs
+        (826, 4, False),
+    ],
+)
+def test_ct_count_follows_the_lifetime(lab: Lab, days: int, logs: int, fails: bool) -> None:
+    """Apple's v2 policy (notBefore >= 2021-04-21) at each lifetime boundary."""
+    chain, root = lab.dated(T0, timedelta(days=days), extra_extensions=ct_logged(logs))
+    result = analyse(chain, "SYS", root, at=T0 + timedelta(days=10))
+    ct = fired(result, "ct_required_system")[0]
+    assert ct.evidence["distinct_logs"] == logs
+    assert (ct.result_class is ResultClass.RECOVERABLE) is fails
+    assert ("ct_required_system" in failing(result)) is fails
+
+
+@pytest.mark.parametrize("kind", ["USR", "NONE"])
+def test_ct_is_silent_for_private_and_untrusted_chains(lab: Lab, kind: str) -> None:
+    root = pki.cert_to_der(lab.root())
+    result = analyse(lab.chain(with_root=kind == "NONE"), kind, root)
+    assert not fired(result, "ct_required_system")
+
+
+def test_ct_is_silent_for_leaves_issued_before_october_2018(lab: Lab) -> None:
+    at = OCT_2018 + timedelta(days=1)
+    chain, root = lab.dated(OCT_2018 - timedelta(seconds=1), timedelta(days=300))
+    assert not fired(analyse(chain, "SYS", root, at=at), "ct_required_system")
     chain, root = lab.dated(OCT_2018, timedelta(days=300))
-    assert fired(analyse(chain, "SYS", root, at=OCT_2018 + timedelta(days=1)), "ct_required_system")
+    assert "ct_required_system" in failing(analyse(chain, "SYS", root, at=at))
+
+
+def test_ct_is_silent_for_an_expired_or_not_yet_valid_leaf(lab: Lab) -> None:
+    chain = lab.chain()  # valid 2025-01-01 + 397 days
+    expired = _sys(lab, chain, at=T0 + timedelta(days=398))
+    assert not fired(expired, "ct_required_system") and "temporal_validity" in failing(expired)
+    early = _sys(lab, chain, at=T0 - timedelta(days=1))
+    assert not fired(early, "ct_required_system")
+    assert "ct_required_system" in failing(_sys(lab, chain, at=T0 + timedelta(days=397)))
 
 
 @pytest.mark.parametrize(
@@ -206,31 +289,10 @@ def test_entrust_table_holds_apples_fingerprints() -> None:
 
 
 def test_embedded_scts_are_counted_and_listed(lab: Lab) -> None:
-    import struct
-
-    from cryptography import x509
-
-    from mailtls.analysis import asn1
-
-    def sct(log_byte: int, millis: int) -> bytes:
-        body = (
-            b"\x00"
-            + bytes([log_byte]) * 32
-            + struct.pack(">Q", millis)
-            + b"\x00\x00"
-            + b"\x04\x03"
-            + b"\x00\x02\xaa\xbb"
-        )
-        return struct.pack(">H", len(body)) + body
-
-    items = sct(1, 1_735_689_600_000) + sct(2, 1_735_689_600_000)
-    tls_list = struct.pack(">H", len(items)) + items
-    ext = x509.UnrecognizedExtension(
-        x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2"), asn1.encode(asn1.OCTET_STRING, tls_list)
-    )
-    leaf = lab.leaf(extra_extensions=[(ext, False)])
+    leaf = lab.leaf(extra_extensions=embedded_scts(1, 2, 3))
     result = analyse(lab.chain(leaf), "SYS", pki.cert_to_der(lab.root()))
     ct = fired(result, "ct_required_system")[0]
-    assert ct.evidence["embedded_scts"] == 2
+    assert ct.evidence["embedded_scts"] == 3
+    assert ct.evidence["sct_logs"][0]["log_id"] == base64.b64encode(b"\x01" * 32).decode()
     assert ct.evidence["sct_logs"][0]["timestamp"] == datetime(2025, 1, 1, tzinfo=UTC)
     assert result.verdict == "trusted"

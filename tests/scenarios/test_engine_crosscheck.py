@@ -25,21 +25,8 @@ if not all(hasattr(analysis, name) for name in ("analyze_chain", "system_store",
 
 #: Where the engine and the catalogue disagree and the catalogue follows the reference.
 #: strict: when the engine changes, the XPASS fails and this entry must go.
-CT_REASON = (
-    "engine reports ct_required_system as INFO (not evaluated); ios-trust-rules.md §1d: a "
-    "chain anchored at a non-Apple system root with a currently valid leaf issued >= "
-    "2018-10-16 must be CT-qualified, and lab chains carry no SCTs (none embedded, none in "
-    "TLS or OCSP) -> SystemTrustedCTRequired (R) -> prompt"
-)
-KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
-    ("good-private", "SYS"): CT_REASON,
-    ("good-private-with-root", "SYS"): CT_REASON,
-    ("no-eku-after-2019", "SYS"): CT_REASON,
-    ("eku-any", "SYS"): CT_REASON,
-    ("validity-825-plus-1h", "SYS"): CT_REASON,
-    ("validity-398", "SYS"): CT_REASON,
-    ("validity-398-plus-1s", "SYS"): CT_REASON,
-}
+#: None at present (the CT entries went when ct_required_system became a trust rule).
+KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {}
 
 CASES = [
     pytest.param(
