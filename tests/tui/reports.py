@@ -41,7 +41,16 @@ def analyse(scenario_name: str, chain: list[bytes], host: str, *, root_installed
     if root_installed and scenario.root_pem is not None:
         root = x509.load_pem_x509_certificate(scenario.root_pem).public_bytes(Encoding.DER)
         user = TrustStore("lab root installed with full trust", AnchorKind.USR, (root,))
-    return analyze_chain(chain, host, at=AT, system=system_store(None), user=user)
+    return analyze_chain(chain, host, at=AT, system=_system_store(), user=user)
+
+
+def _system_store() -> TrustStore:
+    """The default roots under a fixed label: the snapshots must not show certifi's version
+    (a fresh machine may install a newer certifi, which would change nothing else)."""
+    return TrustStore(SYSTEM_LABEL, AnchorKind.SYS, system_store(None).certificates)
+
+
+SYSTEM_LABEL = "certifi (Mozilla's root list; a stand-in for Apple's system store)"
 
 
 def chain_der(scenario_name: str) -> list[bytes]:
