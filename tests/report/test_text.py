@@ -44,3 +44,11 @@ def test_bad_targets_are_listed() -> None:
     text = render(report(endpoint("imaps"), errors=("'imapx://h': unknown scheme 'imapx'",)))
     assert "Not checked (bad input):" in text
     assert "unknown scheme 'imapx'" in text
+
+
+def test_an_idn_host_is_shown_in_both_forms() -> None:
+    from mailtls.report.text import display_host
+
+    assert display_host("xn--bcher-kva.example") == "bücher.example"
+    assert display_host("mail.example.com") == "mail.example.com"
+    assert display_host("xn--.example") == "xn--.example"  # not IDNA: ASCII form only
