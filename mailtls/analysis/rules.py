@@ -181,7 +181,7 @@ def chain_anchor_required(ctx: Context) -> Iterator[Hit]:
         )
         yield Hit(
             last,
-            f"The issuer of {_who(ctx, last)} ({_missing_issuer(cert)}) was not sent by the server and is not a root the iPhone knows{download}.",
+            f"The issuer of {_who(ctx, last)} ('{cert.info.issuer}') was not sent by the server and is not a root the iPhone knows{download}.",
             {
                 "missing_issuer": cert.info.issuer,
                 "aki": cert.info.aki,

@@ -46,8 +46,12 @@ def test_missing_issuer_is_named_and_both_fixes_are_offered(lab: Lab) -> None:
     result = analyse(lab.chain())  # root neither sent nor installed
     anchor = failing(result)["chain_anchor_required"]
     deploy = failing(result)["chain_missing_intermediate"]
+    # the key id is evidence for the admin (deployment finding); the trust finding's
+    # sentence is read out to users and stays short
+    assert "CN=Test Root CA" in anchor.summary and "key id" not in anchor.summary
+    assert anchor.evidence["aki"] is not None
+    assert "CN=Test Root CA" in deploy.summary and shown in deploy.summary
     for finding in (anchor, deploy):
-        assert "CN=Test Root CA" in finding.summary and shown in finding.summary
         assert finding.remedy == "full_chain"
         assert "'Test Root CA'" in finding.fix
         assert "is your private root, install it on the iPhones" in finding.fix
