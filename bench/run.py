@@ -30,7 +30,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -104,10 +103,92 @@ def measure(
     env: dict[str, str] | None = None,
     timeout: float = 600.0,
     sample_fds: bool = False,
-    cwd: Path | None = None,
 ) -> Run:
     """Run ``command`` to completion; wall time, peak RSS (wait4) and output."""
-    return measure_group([command], env=env, timeout=timeout, sample_fds=sample_fds, cwd=cwd)
+    return measure_group([command], env=env, timeout=timeout, sample_fds=sample_fds)
+
+
+#: The process that starts every measured tool and waits for it (see :class:`Spawner`).
+SPAWNER = r"""
+import json, os, signal, sys, time
+pids = []
+def expire(signum, frame):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+signal.signal(signal.SIGALRM, expire)
+write = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+for line in sys.stdin:
+    job = json.loads(line)
+    pids.clear()
+    began = time.perf_counter()
+    for i, argv in enumerate(job["commands"]):
+        actions = [
+            (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, job["prefix"] + ".%d.out" % i, write, 0o600),
+            (os.POSIX_SPAWN_OPEN, 2, job["prefix"] + ".%d.err" % i, write, 0o600),
+        ]
+        pids.append(os.posix_spawnp(argv[0], argv, job["env"], file_actions=actions))
+    sys.stdout.write(json.dumps({"pids": pids}) + "\n")
+    sys.stdout.flush()
+    signal.alarm(max(1, int(job["timeout"])))
+    results = []
+    for pid in pids:
+        _, status, usage = os.wait4(pid, 0)
+        results.append([os.waitstatus_to_exitcode(status), usage.ru_maxrss,
+                        usage.ru_utime + usage.ru_stime])
+    wall = time.perf_counter() - began
+    signal.alarm(0)
+    sys.stdout.write(json.dumps({"wall": wall, "results": results}) + "\n")
+    sys.stdout.flush()
+"""
+
+
+class Spawner:
+    """A small process (``python -I -S``, about 10 MiB) that starts and reaps every tool.
+
+    Why not spawn from this process: on Linux a child's ``ru_maxrss`` includes the resident
+    size of the process that forked it, up to its exec (fs/exec.c, ``setmax_mm_hiwater_rss``
+    on the old mm), so tools spawned by a benchmark that holds certificates, servers and
+    outputs would all report at least the benchmark's own size. The spawner's size is the
+    floor of every memory figure instead (below ``python3 -c pass``).
+    """
+
+    _instance: Spawner | None = None
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [PYTHON, "-I", "-S", "-c", SPAWNER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.lock = threading.Lock()
+
+    @classmethod
+    def get(cls) -> Spawner:
+        if cls._instance is None or cls._instance.process.poll() is not None:
+            cls._instance = cls()
+        return cls._instance
+
+    def request(self, job: dict[str, object]) -> tuple[list[int], Callable[[], dict[str, object]]]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(job) + "\n")
+        self.process.stdin.flush()
+        started = self.process.stdout.readline()
+        if not started:
+            raise BenchError("the spawner process died")
+        stdout = self.process.stdout
+
+        def finished() -> dict[str, object]:
+            line = stdout.readline()
+            if not line:
+                raise BenchError("the spawner process died")
+            return dict(json.loads(line))
+
+        return list(json.loads(started)["pids"]), finished
 
 
 def measure_group(
@@ -116,84 +197,55 @@ def measure_group(
     env: dict[str, str] | None = None,
     timeout: float = 600.0,
     sample_fds: bool = False,
-    cwd: Path | None = None,
 ) -> Run:
     """Start every command at once; wall time until the last exits; the largest peak RSS."""
     env = env or child_env()
-    with contextlib.ExitStack() as stack:
-        outputs = [
-            (
-                stack.enter_context(tempfile.TemporaryFile()),
-                stack.enter_context(tempfile.TemporaryFile()),
-            )
-            for _ in commands
-        ]
-        began = time.perf_counter()
-        processes = [
-            subprocess.Popen(
-                list(command),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                env=env,
-                cwd=cwd,
-            )
-            for command, (out, err) in zip(commands, outputs, strict=True)
-        ]
+    spawner = Spawner.get()
+    with tempfile.TemporaryDirectory(prefix="mailtls-bench-run.") as work, spawner.lock:
+        prefix = str(Path(work) / "run")
+        pids, finished = spawner.request(
+            {
+                "commands": [list(c) for c in commands],
+                "env": env,
+                "prefix": prefix,
+                "timeout": timeout,
+            }
+        )
         peak_fds = 0
         stop_sampling = threading.Event()
 
         def sample() -> None:
             nonlocal peak_fds
             while not stop_sampling.wait(0.005):
-                for process in processes:
-                    peak_fds = max(peak_fds, _count_fds(process.pid))
+                peak_fds = max(peak_fds, sum(_count_fds(pid) for pid in pids))
 
         sampler = threading.Thread(target=sample, daemon=True) if sample_fds else None
         if sampler is not None:
             sampler.start()
-        killer = threading.Timer(timeout, lambda: [_kill(p) for p in processes])
-        killer.start()
-        rss = 0
-        codes: list[int] = []
-        cpu = 0.0
         try:
-            for process in processes:
-                _pid, status, usage = os.wait4(process.pid, 0)
-                process.returncode = os.waitstatus_to_exitcode(status)
-                codes.append(process.returncode)
-                rss = max(rss, usage.ru_maxrss)
-                cpu += usage.ru_utime + usage.ru_stime
+            done = finished()
         finally:
-            killer.cancel()
             stop_sampling.set()
-            for process in processes:
-                if process.returncode is None:
-                    _kill(process)
-                    process.wait()
-        wall = time.perf_counter() - began
-        if sampler is not None:
-            sampler.join()
-        texts = []
-        for out, err in outputs:
-            out.seek(0)
-            err.seek(0)
-            texts.append((out.read().decode(errors="replace"), err.read().decode(errors="replace")))
-    worst = next((c for c in codes if c != 0), 0)
+            if sampler is not None:
+                sampler.join()
+        results = [tuple(r) for r in done["results"]]  # type: ignore[attr-defined]
+        texts = [
+            (
+                Path(f"{prefix}.{i}.out").read_bytes().decode(errors="replace"),
+                Path(f"{prefix}.{i}.err").read_bytes().decode(errors="replace"),
+            )
+            for i in range(len(commands))
+        ]
+    codes = [int(r[0]) for r in results]
     return Run(
-        wall=wall,
-        rss_kib=rss,
-        returncode=worst,
+        wall=float(done["wall"]),  # type: ignore[arg-type]
+        rss_kib=max(int(r[1]) for r in results),
+        returncode=next((c for c in codes if c != 0), 0),
         stdout="".join(t[0] for t in texts),
         stderr="".join(t[1] for t in texts),
         peak_fds=peak_fds,
-        cpu=cpu,
+        cpu=sum(float(r[2]) for r in results),
     )
-
-
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        process.send_signal(signal.SIGKILL)
 
 
 def process_cpu(pid: int) -> float:

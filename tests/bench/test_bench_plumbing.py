@@ -101,3 +101,12 @@ def test_imported_heavy_reads_importtime_logs(bench: ModuleType) -> None:
         "import time:       900 |       2000 |     textual.app\n"
     )
     assert bench.imported_heavy(log) == ["textual"]
+
+
+def test_memory_is_the_tool_s_own_not_the_benchmark_s(bench: ModuleType) -> None:
+    """A child's ru_maxrss counts whatever forked it; the spawner keeps that floor small."""
+    ballast = b"\x01" * (150 * 1024 * 1024)  # written, so resident: this process is > 150 MiB
+    run = bench.measure([bench.PYTHON, "-I", "-S", "-c", "pass"])
+    del ballast
+    assert run.returncode == 0
+    assert run.rss_mib < 40
