@@ -820,7 +820,30 @@ def bench_fleet(results: Results, rounds: int, size: int, concurrency: int) -> N
             }
             print(f"    memory grows by {per_endpoint_kib:.1f} KiB per endpoint checked")
 
-            # What TLS version probing costs (3 of the 4 connections per endpoint).
+            # Memory and descriptors per endpoint in flight: the same fleet at concurrency 8.
+            narrow = measure(
+                mailtls(*check_args(targets, "--no-history"), "--concurrency", "8"),
+                env=env,
+                sample_fds=True,
+            )
+            require(narrow, "mailtls check (concurrency 8)", check_jsonl(size))
+            wide = ours[0]
+            span = max(1, concurrency - 8)
+            in_flight_kib = (wide.rss_kib - narrow.rss_kib) / span
+            in_flight_fds = (wide.peak_fds - narrow.peak_fds) / span
+            results.figures["fleet in flight"] = {
+                "kib_per_endpoint": in_flight_kib,
+                "fds_per_endpoint": in_flight_fds,
+                "concurrency_8": (narrow.wall, narrow.rss_mib, narrow.peak_fds),
+            }
+            print(
+                f"  in flight: concurrency 8 {narrow.wall:.2f} s, {narrow.rss_mib:.1f} MiB,"
+                f" {narrow.peak_fds} fds; concurrency {concurrency} {wide.rss_mib:.1f} MiB,"
+                f" {wide.peak_fds} fds: {in_flight_kib:.0f} KiB and {in_flight_fds:.1f} file"
+                " descriptors per endpoint in flight"
+            )
+
+            # What TLS version probing costs (2 of the 3 connections per endpoint).
             quick = run_mailtls(size, targets, "--no-history", "--no-versions")
             results.figures["fleet no-versions"] = {"median_s": quick.wall, "cpu_s": quick.cpu}
             print(
