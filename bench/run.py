@@ -552,7 +552,11 @@ def bench_host(results: Results, rounds: int) -> None:
     ours = runs["mailtls check (json)"]
     ours_median = median([r.wall for r in ours])
     peak = max(r.rss_mib for r in ours)
-    results.figures["host mailtls"] = {"median_s": ours_median, "peak_mib": peak}
+    results.figures["host mailtls"] = {
+        "median_s": ours_median,
+        "peak_mib": peak,
+        "cpu_s": median([r.cpu for r in ours]),
+    }
     results.target(
         "host peak memory",
         peak <= HOST_MEMORY_MAX_MIB,
@@ -564,6 +568,7 @@ def bench_host(results: Results, rounds: int) -> None:
         ratio = ours_median / theirs_median
         results.figures["host sslyze"] = {
             "median_s": theirs_median,
+            "cpu_s": median([r.cpu for r in theirs]),
             "peak_mib": max(r.rss_mib for r in theirs),
             "ratio": ratio,
         }
@@ -955,6 +960,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = Results()
     started = time.monotonic()
     print(f"mailtls benchmark: {machine_line()}", flush=True)
+    results.figures["machine at start"] = machine_line()
+    results.figures["started"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     try:
         if "startup" in args.sections:
             bench_startup(results, args.startup_rounds)
