@@ -26,6 +26,7 @@ cache lives in ~/.cache/mailtls-bench so the checkout stays clean).
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import json
 import os
@@ -171,7 +172,23 @@ class Spawner:
     def get(cls) -> Spawner:
         if cls._instance is None or cls._instance.process.poll() is not None:
             cls._instance = cls()
+            atexit.register(cls.shutdown)
         return cls._instance
+
+    @classmethod
+    def shutdown(cls) -> None:
+        """End the spawner (its input closes, it exits) and reap it."""
+        spawner, cls._instance = cls._instance, None
+        if spawner is None:
+            return
+        for stream in (spawner.process.stdin, spawner.process.stdout):
+            if stream is not None:
+                stream.close()
+        try:
+            spawner.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            spawner.process.kill()
+            spawner.process.wait()
 
     def request(self, job: dict[str, object]) -> tuple[list[int], Callable[[], dict[str, object]]]:
         assert self.process.stdin is not None and self.process.stdout is not None
