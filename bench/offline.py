@@ -33,6 +33,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cryptography import x509
+
 from mailtls import pki
 
 AT = datetime(2026, 6, 1, tzinfo=UTC)
@@ -99,7 +101,7 @@ def _clear_caches() -> None:
 
     for name in ("_CACHE", "_VERIFIED"):
         cache = getattr(certs, name, None)
-        if hasattr(cache, "clear"):
+        if isinstance(cache, dict):
             cache.clear()
 
 
@@ -108,14 +110,8 @@ def _store(roots: Sequence[bytes], directory: Path) -> object:
     from mailtls.analysis import user_store
 
     path = directory / f"roots-{len(roots)}-{time.monotonic_ns()}.pem"
-    path.write_bytes(b"".join(pki.cert_to_pem(pki_load(d)) for d in roots))
+    path.write_bytes(b"".join(pki.cert_to_pem(x509.load_der_x509_certificate(d)) for d in roots))
     return user_store([path])
-
-
-def pki_load(der: bytes) -> object:
-    from cryptography import x509
-
-    return x509.load_der_x509_certificate(der)
 
 
 def analyse_all(chains: Sequence[Chain], user: object) -> tuple[float, float, dict[str, int]]:

@@ -12,13 +12,16 @@ Sections (see bench/README.md and docs/performance.md):
 * host: real Dovecot + Postfix (tests/realservers) serving one host's 7 endpoints;
   ``mailtls check`` (probe, full iOS analysis, JSON) against sslyze (certificate info,
   its Python API, concurrent) and ``openssl s_client`` (7 processes at once), interleaved.
-* fleet: 1,000 endpoints served by the lab in a separate process; endpoints per second,
-  peak memory, peak file descriptors, growth with the fleet size, the history database.
+* fleet: 1,000 endpoints served by the lab in a separate process; one ``mailtls check`` and
+  two side by side (``--shard k/2``, one per core) against sslyze; endpoints per second, peak
+  memory, file descriptors, growth with the fleet size and the concurrency, the history
+  database.
 * offline: the trust engine on typical 3-certificate chains, CPU time on one core, with a
   cProfile of where the time goes.
 
 Every tool runs as its own process, timed from spawn to exit (wall time) with the peak
-resident memory from ``os.wait4`` (``ru_maxrss``). Python runs as the real interpreter
+resident memory from ``os.wait4`` (``ru_maxrss``), started and reaped by a small spawner
+process (see :class:`Spawner` for why). Python runs as the real interpreter
 binary (not a pyenv shim), with bytecode caching on (as for an installed package; the
 cache lives in ~/.cache/mailtls-bench so the checkout stays clean).
 """
