@@ -965,6 +965,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def calibration() -> float:
+    """CPU seconds of a fixed pure-Python loop: how fast this (virtual) machine is right now.
+
+    The same benchmark can run 30 % or more apart on a shared host; this figure, printed at
+    the start and the end, says which kind of moment a run had.
+    """
+    began = time.process_time()
+    total = 0
+    for number in range(3_000_000):
+        total += number
+    return time.process_time() - began
+
+
 def machine_line() -> str:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return (
@@ -980,7 +993,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = Results()
     started = time.monotonic()
     print(f"mailtls benchmark: {machine_line()}", flush=True)
+    speed = calibration()
+    print(f"calibration: a 3M-iteration Python loop took {speed:.3f} CPU s", flush=True)
     results.figures["machine at start"] = machine_line()
+    results.figures["calibration at start"] = speed
     results.figures["started"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     try:
         if "startup" in args.sections:
@@ -995,7 +1011,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nbench: FAILED: the benchmark could not run: {exc}", file=sys.stderr)
         return 2
     results.figures["machine"] = machine_line()
-    print(f"\n== summary ({time.monotonic() - started:.0f} s; at the end: {machine_line()})")
+    results.figures["calibration at end"] = speed_at_end = calibration()
+    print(
+        f"\n== summary ({time.monotonic() - started:.0f} s; at the end: {machine_line()};"
+        f" calibration {speed_at_end:.3f} CPU s)"
+    )
     for target in results.targets:
         print(f"  {'PASS' if target.met else 'FAIL'}  {target.name}: {target.detail}")
     for what in results.skipped:
