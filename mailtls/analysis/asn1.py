@@ -65,6 +65,11 @@ class Tlv(NamedTuple):
         return read_all(self.content)
 
 
+#: ``tuple.__new__``: builds a :class:`Tlv` without the NamedTuple's Python-level ``__new__``
+#: (the hot loops below create dozens of elements per certificate).
+_new = tuple.__new__
+
+
 def read_tlv(data: bytes, offset: int = 0, depth: int = 0) -> tuple[Tlv, int]:
     """Read one element at ``offset``; return it and the offset after it."""
     size = len(data)
@@ -75,7 +80,9 @@ def read_tlv(data: bytes, offset: int = 0, depth: int = 0) -> tuple[Tlv, int]:
         if tag & 0x1F != 0x1F and first < 0x80:
             end = offset + 2 + first
             if end <= size:
-                return Tlv(tag, tag & 0x1F, data[offset:end], data[offset + 2 : end], ()), end
+                return _new(
+                    Tlv, (tag, tag & 0x1F, data[offset:end], data[offset + 2 : end], ())
+                ), end
     return _read_tlv_slow(data, offset, depth)
 
 
@@ -147,7 +154,9 @@ def read_all(data: bytes) -> list[Tlv]:
             if tag & 0x1F != 0x1F and first < 0x80:
                 end = offset + 2 + first
                 if end <= size:
-                    append(Tlv(tag, tag & 0x1F, data[offset:end], data[offset + 2 : end], ()))
+                    append(
+                        _new(Tlv, (tag, tag & 0x1F, data[offset:end], data[offset + 2 : end], ()))
+                    )
                     offset = end
                     continue
         item, offset = _read_tlv_slow(data, offset, 0)
@@ -230,6 +239,31 @@ def decode_string(tlv: Tlv) -> str:
 
 def decode_time(tlv: Tlv) -> datetime:
     """UTCTime / GeneralizedTime, accepting the variants real certificates carry."""
+    content = tlv.content
+    # Fast path: the DER forms almost every certificate uses (YYMMDDHHMMSSZ, YYYYMMDDHHMMSSZ).
+    size = len(content)
+    if (size == 13 or size == 15) and content[-1] == 0x5A and content[:-1].isdigit():
+        if size == 13 and tlv.tag == UTC_TIME:
+            year = int(content[:2])
+            year += 2000 if year < 50 else 1900
+        elif size == 15 and tlv.tag == GENERALIZED_TIME:
+            year = int(content[:4])
+        else:
+            year = 0
+        if year:
+            digits = content[size - 11 :]
+            try:
+                return datetime(
+                    year,
+                    int(digits[0:2]),
+                    int(digits[2:4]),
+                    int(digits[4:6]),
+                    int(digits[6:8]),
+                    int(digits[8:10]),
+                    tzinfo=UTC,
+                )
+            except ValueError:
+                pass  # the general path below reports it
     text = tlv.content.decode("ascii", errors="replace").strip()
     if tlv.tag == UTC_TIME:
         if len(text) < 10:

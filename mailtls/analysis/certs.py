@@ -252,7 +252,31 @@ def load_certificates(path: Path) -> list[bytes]:
 
 # --------------------------------------------------------------------------- parsing
 
-_CACHE: dict[bytes, ParsedCertificate] = {}
+
+class _ParseCache(dict[bytes, ParsedCertificate]):
+    """Parsed certificates by SHA-256; clearing it also forgets the shared pieces below."""
+
+    def clear(self) -> None:
+        super().clear()
+        _SHARED.clear()
+
+
+_CACHE: dict[bytes, ParsedCertificate] = _ParseCache()
+
+#: Decoded pieces that many certificates carry byte for byte (the leaves of one CA share the
+#: issuer name and most extensions: AKI, key usage, EKU, basic constraints, AIA, policies):
+#: decoded once, keyed by their DER. Cleared with :data:`_CACHE`.
+_SHARED: dict[tuple[str, bool, bytes], tuple[Any, ...]] = {}
+#: Extensions unique to each certificate: not worth keeping in :data:`_SHARED`.
+_UNSHARED_EXTENSIONS = frozenset(
+    {oids.SUBJECT_ALT_NAME, oids.SUBJECT_KEY_IDENTIFIER, oids.SCT_LIST}
+)
+
+
+def _shared_put(key: tuple[str, bool, bytes], value: tuple[Any, ...]) -> None:
+    if len(_SHARED) >= _CACHE_LIMIT:
+        _SHARED.clear()
+    _SHARED[key] = value
 
 
 def parse_certificate(der: bytes) -> ParsedCertificate:
@@ -343,7 +367,15 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
         errors.append(f"serial number: {exc}")
 
     subject, subject_cns = _format_name(subject_tlv, errors, "subject")
-    issuer, _ = _format_name(issuer_tlv, errors, "issuer")
+    issuer_key = ("issuer", False, issuer_tlv.raw)
+    shared_issuer = _SHARED.get(issuer_key)
+    if shared_issuer is None:
+        issuer_errors: list[str] = []
+        issuer, _ = _format_name(issuer_tlv, issuer_errors, "issuer")
+        _shared_put(issuer_key, (issuer, tuple(issuer_errors)))
+    else:
+        issuer, issuer_errors = shared_issuer
+    errors.extend(issuer_errors)
     subject_empty = not subject_tlv.content
 
     not_before: datetime | None = None
@@ -622,12 +654,35 @@ def _decode_extensions(extensions: list[Extension], errors: list[str]) -> dict[s
         if ext.oid in seen:
             continue  # duplicates are a finding of their own; iOS rejects the certificate
         seen.add(ext.oid)
-        try:
-            _DECODERS[ext.oid](ext, out) if ext.oid in _DECODERS else None
-        except (asn1.DerError, ValueError, IndexError) as exc:
-            errors.append(f"{ext.name} extension: {exc}")
+        decoder = _DECODERS.get(ext.oid)
+        if decoder is None:
+            continue
+        if ext.oid in _UNSHARED_EXTENSIONS:
+            error = _decode_one(decoder, ext, out)
+        else:
+            key = (ext.oid, ext.critical, ext.value)
+            shared = _SHARED.get(key)
+            if shared is None:
+                part: dict[str, Any] = {}
+                error = _decode_one(decoder, ext, part)
+                _shared_put(key, (part, error))
+            else:
+                part, error = shared
+            for name, value in part.items():
+                out[name] = dict(value) if type(value) is dict else value  # never share a dict
+        if error is not None:
+            errors.append(error)
             out["unparseable_extensions"] = (*out["unparseable_extensions"], ext.oid)
     return out
+
+
+def _decode_one(decoder: Any, ext: Extension, out: dict[str, Any]) -> str | None:
+    """Run one extension decoder into ``out``; the error line, or None."""
+    try:
+        decoder(ext, out)
+    except (asn1.DerError, ValueError, IndexError) as exc:
+        return f"{ext.name} extension: {exc}"
+    return None
 
 
 def _decode_san(ext: Extension, out: dict[str, Any]) -> None:

@@ -151,6 +151,8 @@ def wildcard_refused_reason(reference: str, presented: str) -> str | None:
 def parse_ip(host: str) -> bytes | None:
     """Packed address if the configured host is an IPv4/IPv6 literal (brackets allowed)."""
     candidate = host.strip("[]")
+    if ":" not in candidate and not candidate.replace(".", "").isdigit():
+        return None  # neither IPv6 (has a colon) nor IPv4 (digits and dots): skip the exception
     try:
         return ipaddress.ip_address(candidate).packed
     except ValueError:
