@@ -90,6 +90,21 @@ def _read_tlv_slow(data: bytes, offset: int, depth: int) -> tuple[Tlv, int]:
     if depth > _MAX_DEPTH:
         raise DerError("nesting too deep")
     size = len(data)
+    # Second fast path: low tag number, minimal DER long-form length of 1 or 2 octets
+    # (certificate, TBS, key, extensions). Anything else goes the general way below.
+    if offset + 3 < size and data[offset] & 0x1F != 0x1F:
+        first = data[offset + 1]
+        length = -1
+        if first == 0x81 and data[offset + 2] >= 0x80:
+            length, header = data[offset + 2], 3
+        elif first == 0x82 and data[offset + 2]:
+            length, header = (data[offset + 2] << 8) | data[offset + 3], 4
+        if length >= 0:
+            start = offset + header
+            end = start + length
+            if end <= size:
+                tag = data[offset]
+                return _new(Tlv, (tag, tag & 0x1F, data[offset:end], data[start:end], ())), end
     if offset >= size:
         raise DerError("unexpected end of data")
     start = offset

@@ -297,7 +297,12 @@ _INDEXED: dict[tuple[str, int], CertificateInfo] = {}
 
 def describe_certificate(der: bytes, index: int = 0) -> CertificateInfo:
     """The iOS-relevant fields of a certificate; raises CertificateParseError for non-certificates."""
-    info = parse_certificate(der).info
+    return describe_parsed(parse_certificate(der), index)
+
+
+def describe_parsed(parsed: ParsedCertificate, index: int) -> CertificateInfo:
+    """:func:`describe_certificate` for a certificate already parsed."""
+    info = parsed.info
     if index == info.index:
         return info
     key = (info.sha256, index)
@@ -407,7 +412,8 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
     except asn1.DerError as exc:
         raise CertificateParseError(f"not a certificate: signature unreadable ({exc})") from None
 
-    key_type, key_size, public_key = _read_key(spki_tlv, errors)
+    strict_error, strict_key = _strict_parse(der)
+    key_type, key_size, public_key = _read_key(spki_tlv, errors, strict_key)
 
     extensions: list[Extension] = []
     for item in rest:
@@ -423,7 +429,6 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
     if not_before and not_after:
         validity_days = (not_after - not_before).total_seconds() / 86400
 
-    strict_error = _strict_parse_error(der)
     if strict_error:
         detail = f" ({', '.join(sorted(quirks))})" if quirks else ""
         errors.append(
@@ -493,18 +498,25 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
     return parsed
 
 
-def _strict_parse_error(der: bytes) -> str | None:
+def _strict_parse(der: bytes) -> tuple[str | None, Any]:
+    """(cryptography's complaint or None, the public key it loaded or None)."""
     from cryptography import x509
 
+    public_key = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             cert = x509.load_der_x509_certificate(der)
             _ = cert.extensions
         except Exception as exc:  # cryptography raises ValueError and others
-            return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return message, None
+        try:
+            public_key = cert.public_key()
+        except Exception:
+            public_key = None  # _read_key loads it again and says why it cannot
     del caught  # warnings (e.g. a zero serial) are not rejections: the certificate was read
-    return None
+    return None, public_key
 
 
 def _format_name(tlv: asn1.Tlv, errors: list[str], label: str) -> tuple[str, list[str]]:
@@ -558,7 +570,9 @@ _CURVE_SIZES = {
 }
 
 
-def _read_key(spki: asn1.Tlv, errors: list[str]) -> tuple[str, int | None, Any]:
+def _read_key(spki: asn1.Tlv, errors: list[str], loaded: Any = None) -> tuple[str, int | None, Any]:
+    """Key type and size (lenient reader) and the key; ``loaded``: the key cryptography's
+    strict parse of the certificate already loaded from these bytes, or None."""
     key_type, key_size, public_key = "unknown", None, None
     try:
         alg, bits = spki.children()[:2]
@@ -578,17 +592,20 @@ def _read_key(spki: asn1.Tlv, errors: list[str]) -> tuple[str, int | None, Any]:
     except (asn1.DerError, ValueError, IndexError) as exc:
         errors.append(f"public key: {exc}")
         return key_type, key_size, None
-    from cryptography.hazmat.primitives.serialization import load_der_public_key
+    if loaded is not None:
+        public_key = loaded
+    else:
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            public_key = load_der_public_key(spki.raw)
-    except Exception as exc:
-        errors.append(
-            f"public key: cannot be loaded ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
-        )
-        return key_type, key_size, None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                public_key = load_der_public_key(spki.raw)
+        except Exception as exc:
+            errors.append(
+                f"public key: cannot be loaded ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+            )
+            return key_type, key_size, None
     if key_type == "DSA" or key_size is None:
         key_size = getattr(public_key, "key_size", None) or getattr(
             getattr(public_key, "curve", None), "key_size", None
@@ -612,15 +629,28 @@ def _pss_hash(params: bytes | None) -> str | None:
 def _read_extensions(wrapper: asn1.Tlv, quirks: set[str]) -> list[Extension]:
     extensions = []
     for ext in wrapper.children()[0].children():
+        key = ("extension", False, ext.raw)
+        shared = _SHARED.get(key)
+        if shared is not None:
+            extension, explicit_false = shared
+            if explicit_false:
+                quirks.add("critical=FALSE encoded explicitly")
+            extensions.append(extension)
+            continue
         items = ext.children()
         oid = asn1.decode_oid(items[0].content)
         critical = False
+        explicit_false = False
         value_tlv = items[-1]
         if len(items) == 3:
             critical = asn1.decode_boolean(items[1].content)
             if not critical:
+                explicit_false = True
                 quirks.add("critical=FALSE encoded explicitly")
-        extensions.append(Extension(oid, critical, value_tlv.content))
+        extension = Extension(oid, critical, value_tlv.content)
+        if oid not in _UNSHARED_EXTENSIONS:
+            _shared_put(key, (extension, explicit_false))
+        extensions.append(extension)
     return extensions
 
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from mailtls.analysis import rules as _rules  # noqa: F401  (registers the rules)
-from mailtls.analysis.certs import ParsedCertificate, describe_certificate, parse_certificate
+from mailtls.analysis.certs import ParsedCertificate, describe_parsed, parse_certificate
 from mailtls.analysis.path import BuiltPath, Ending, Source, build_path
 from mailtls.analysis.registry import RULES, Context, Hit, Rule, parse_ios_version
 from mailtls.analysis.stores import TrustStore
@@ -68,7 +68,7 @@ def analyze_chain(
         try:
             cert = parse_certificate(der)
             parsed.append(cert)
-            infos.append(describe_certificate(der, index))
+            infos.append(describe_parsed(cert, index))
         except CertificateParseError as exc:
             parsed.append(None)
             unreadable.append(index)
