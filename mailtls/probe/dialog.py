@@ -13,6 +13,7 @@ POP3 multi-line responses up to ".") and bounded: :data:`MAX_LINE` bytes per lin
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from mailtls.model import Capabilities, Phase
@@ -126,7 +127,7 @@ class LineReader:
         return bytes(self._buffer)
 
 
-class Dialog:
+class Dialog(ABC):
     """Base of the IMAP, POP3 and SMTP dialogs (sans-I/O).
 
     Subclasses implement :meth:`_on_line`; they call :meth:`_send`, :meth:`_finish` and read
@@ -180,8 +181,9 @@ class Dialog:
 
     # -- subclass side ----------------------------------------------------------------
 
+    @abstractmethod
     def _on_line(self, line: str) -> None:
-        raise NotImplementedError
+        """React to one complete line of the server's reply (the protocol's own logic)."""
 
     def _send(self, data: bytes, phase: Phase, waiting_for: str) -> None:
         self.reader.start_reply()

@@ -289,3 +289,15 @@ def test_every_remedy_of_the_engine_has_a_wizard() -> None:
         assert remedy in REMEDY_WIZARDS, remedy
         assert all(w in WIZARDS for w in REMEDY_WIZARDS[remedy])
         assert issubclass(WIZARDS[REMEDY_WIZARDS[remedy][0]], WizardScreen)
+
+
+def test_a_wizard_that_writes_files_must_say_how() -> None:
+    """A wizard with an ACTION button but no prepare() is refused when it is defined."""
+    import pytest
+
+    from mailtls.tui.wizards.base import WizardScreen
+
+    with pytest.raises(TypeError, match="no prepare"):
+
+        class _Broken(WizardScreen):
+            ACTION = "Write files"

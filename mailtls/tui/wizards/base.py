@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -197,13 +197,24 @@ class WizardScreen(ModalScreen[tuple[Path, ...] | None]):
         except MailtlsError as exc:
             self.show_error(str(exc), self.hint_for(exc))
             return
+        if job is None:
+            return
         self.busy = True
         self.query_one("#wizard-result", Static).update("Working… (keys take a moment)")
         self.run_job(job)
 
-    def prepare(self) -> Callable[[], ArtefactsWritten]:
-        """Hook: validate the form (raise UsageError) and return the blocking job."""
-        raise NotImplementedError
+    def prepare(self) -> Callable[[], ArtefactsWritten] | None:
+        """Hook: validate the form (raise UsageError) and return the blocking job.
+
+        Guide-only wizards (no ``ACTION``) write nothing and keep this default;
+        :meth:`__init_subclass__` makes sure every wizard with an ``ACTION`` overrides it.
+        """
+        return None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.ACTION and cls.prepare is WizardScreen.prepare:
+            raise TypeError(f"{cls.__name__} has ACTION {cls.ACTION!r} but no prepare()")
 
     def hint_for(self, exc: MailtlsError) -> str:
         text = str(exc)
