@@ -159,7 +159,7 @@ def _parse_host(original: str, text: str) -> tuple[str, str, bool]:
             )
     if all(label.isdigit() for label in labels):
         raise TargetError(f"{original!r}: {text!r} is not a valid IPv4 address")
-    return ascii_name, _to_unicode(ascii_name), False
+    return ascii_name, to_unicode(ascii_name), False
 
 
 def _to_ascii(original: str, name: str) -> str:
@@ -193,12 +193,14 @@ def _check_a_labels(original: str, name: str) -> None:
                 raise TargetError(f"{original!r}: {label!r} is not valid punycode") from None
 
 
-def _to_unicode(ascii_name: str) -> str:
+def to_unicode(ascii_name: str) -> str:
+    """The Unicode form people read (``xn--bcher-kva.example`` -> ``bücher.example``);
+    a label that is not valid punycode is kept as it is."""
     labels = []
     for label in ascii_name.split("."):
         if label.startswith("xn--"):
             with contextlib.suppress(UnicodeError):
-                label = label[4:].encode("ascii").decode("punycode")
+                label = label[4:].encode("ascii").decode("punycode") or label
         labels.append(label)
     return ".".join(labels)
 

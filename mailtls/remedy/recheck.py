@@ -61,11 +61,6 @@ class RecheckRow:
         )
 
 
-def _key(report: EndpointReport) -> tuple[str, str, int, str]:
-    endpoint = report.endpoint
-    return (endpoint.scheme, endpoint.host, endpoint.port, endpoint.address or "")
-
-
 def _leaf_sha256(report: EndpointReport | None) -> str | None:
     if report is None:
         return None
@@ -74,25 +69,6 @@ def _leaf_sha256(report: EndpointReport | None) -> str | None:
     if report.probe.chain:
         return hashlib.sha256(report.probe.chain[0]).hexdigest()
     return None
-
-
-def _change(before: EndpointReport | None, after: EndpointReport | None) -> Change:
-    if before is None:
-        return Change.NEW
-    if after is None:
-        return Change.GONE
-    if after.verdict is None:
-        return Change.UNCHECKED
-    if after.verdict is Verdict.TRUSTED and before.verdict is not Verdict.TRUSTED:
-        return Change.FIXED
-    old, new = VERDICT_RANK[before.verdict], VERDICT_RANK[after.verdict]
-    if new > old:
-        return Change.BETTER
-    if new < old:
-        return Change.WORSE
-    if _leaf_sha256(before) != _leaf_sha256(after):
-        return Change.NEW_CERTIFICATE
-    return Change.UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -190,27 +166,9 @@ def compare_with_json(before: Mapping[str, Any], after: Report) -> list[RecheckR
 
 def compare(before: Report, after: Report) -> list[RecheckRow]:
     """One row per endpoint of either report (the after-report's order, then gone ones)."""
-    old = {_key(r): r for r in before.endpoints}
-    new = {_key(r): r for r in after.endpoints}
-    rows = []
-    for key in dict.fromkeys([*new, *old]):
-        b, a = old.get(key), new.get(key)
-        reference = a or b
-        assert reference is not None
-        rows.append(
-            RecheckRow(
-                url=reference.endpoint.url,
-                address=reference.endpoint.address,
-                verdict_before=b.verdict if b else None,
-                verdict_after=a.verdict if a else None,
-                status_before=b.probe.status.value if b else None,
-                status_after=a.probe.status.value if a else None,
-                leaf_sha256_before=_leaf_sha256(b),
-                leaf_sha256_after=_leaf_sha256(a),
-                change=_change(b, a),
-            )
-        )
-    return rows
+    old = {(seen.url, seen.address or ""): seen for seen in map(_seen, before.endpoints)}
+    new = {(seen.url, seen.address or ""): seen for seen in map(_seen, after.endpoints)}
+    return _rows(old, new)
 
 
 def summary(rows: list[RecheckRow]) -> str:

@@ -20,6 +20,7 @@ from mailtls.report.outcome import (
     level,
     summary_sentence,
 )
+from mailtls.targets import to_unicode
 
 _LABELS: dict[Level, str] = {
     Level.FATAL: "FATAL",
@@ -115,28 +116,12 @@ def _sorted_findings(findings: tuple[Finding, ...]) -> list[Finding]:
     return sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity])
 
 
-def display_host(host: str) -> str:
-    """The Unicode form of an IDNA host name (``xn--bcher-kva.example`` -> ``bücher.example``),
-    so people see both the name they typed and the one used for DNS, SNI and the name check."""
-    if "xn--" not in host:
-        return host
-    try:
-        import idna
-
-        return str(idna.decode(host))
-    except Exception:  # not valid IDNA 2008: show the ASCII form only
-        try:
-            return host.encode("ascii").decode("idna")
-        except UnicodeError:
-            return host
-
-
 def endpoint_lines(report: EndpointReport, paint: _Painter, verbose: bool = False) -> list[str]:
     endpoint_level = level(report)
     label = paint(f"{_LABELS[endpoint_level]:<8}", _COLOURS[endpoint_level])
     probe = report.probe
     facts = [f"at {probe.endpoint.address}" if probe.endpoint.address else ""]
-    unicode_host = display_host(probe.endpoint.host)
+    unicode_host = to_unicode(probe.endpoint.host)
     if unicode_host != probe.endpoint.host:
         facts.insert(0, f"({unicode_host})")
     if probe.tls_version:

@@ -47,7 +47,7 @@ def test_bad_targets_are_listed() -> None:
 
 
 def test_an_idn_host_is_shown_in_both_forms() -> None:
-    from mailtls.report.text import display_host
+    from mailtls.targets import to_unicode as display_host
 
     assert display_host("xn--bcher-kva.example") == "bücher.example"
     assert display_host("mail.example.com") == "mail.example.com"
