@@ -76,13 +76,7 @@ def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in commands:
-        try:
-            module = importlib.import_module(f"mailtls.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"mailtls.commands.{name}":
-                continue  # command not built yet
-            raise
-        module.register(subparsers)
+        importlib.import_module(f"mailtls.commands.{name}").register(subparsers)
     return parser
 
 
