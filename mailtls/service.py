@@ -191,6 +191,9 @@ class _Check:
         self.done: list[EndpointReport] = []
         self.history: History | None = None
         self.store_labels: dict[str, str] = {}
+        self._stores: asyncio.Future[tuple[Any, Any]]
+        self._stores_task: asyncio.Future[tuple[Any, Any]] | None = None
+        self._stores_scheduled = False
 
     def _check_ios_version(self) -> None:
         """A bad --ios is bad input: one line before anything is probed."""
@@ -219,14 +222,20 @@ class _Check:
     async def run(self) -> Report:
         self._check_ios_version()
         self._check_ehlo_name()
-        stores = asyncio.ensure_future(asyncio.to_thread(self._load_stores))
+        loop = asyncio.get_running_loop()
+        self._stores = loop.create_future()
+        work = asyncio.ensure_future(self._plan_and_probe())
+        # A bad root file is bad input: one line, and whatever was started is abandoned.
+        user_files = bool(self.options.ca_files or self.options.system_roots)
         try:
-            if self.options.ca_files or self.options.system_roots:
-                await stores  # a bad root file is bad input: say so before probing
-            await self._plan()
-            self.observer.on_hosts(tuple(self.hosts))
-            self._open_history()
-            await self._probe_all(_Judge(self, stores))
+            if user_files:
+                await asyncio.wait((self._stores, work), return_when=asyncio.FIRST_COMPLETED)
+                if self._stores.done():
+                    self._stores.result()
+            await work
+            if user_files:
+                self._start_stores()
+                await self._stores
             self.done.sort(key=lambda r: _endpoint_order(r.endpoint))
             findings = (
                 tuple(self.problems)
@@ -247,12 +256,55 @@ class _Check:
                 self.history.record(report)
             return report
         finally:
-            if not stores.done():
-                stores.cancel()
-            with contextlib.suppress(BaseException):
-                await stores
+            for future in (work, self._stores, self._stores_task):
+                if future is not None and not future.done():
+                    future.cancel()
+                    with contextlib.suppress(BaseException):
+                        await future
+            if self._stores.done() and not self._stores.cancelled():
+                self._stores.exception()  # retrieved: never "exception was never retrieved"
             if self.history is not None:
                 self.history.close()
+
+    async def _plan_and_probe(self) -> None:
+        await self._plan()
+        self.observer.on_hosts(tuple(self.hosts))
+        self._open_history()
+        await self._probe_all(_Judge(self))
+
+    # ----------------------------------------------------------------- trust stores
+
+    # The stores (certifi's bundle alone takes ~30 ms to parse) and with them the trust
+    # engine and cryptography are loaded in a thread. It starts once the first probes are
+    # on the wire or the first DNS query is out (:meth:`_stores_soon`), not before: the
+    # imports would otherwise compete with the event loop's own start-up for the
+    # interpreter, delaying the first connection (issue 8).
+
+    def _stores_soon(self) -> None:
+        """Start loading the stores after the callbacks already queued (the connects)."""
+        if not self._stores_scheduled:
+            self._stores_scheduled = True
+            asyncio.get_running_loop().call_soon(self._start_stores)
+
+    def _start_stores(self) -> None:
+        if self._stores_task is None and not self._stores.done():
+            self._stores_task = asyncio.ensure_future(asyncio.to_thread(self._load_stores))
+            self._stores_task.add_done_callback(self._stores_loaded)
+
+    def _stores_loaded(self, task: asyncio.Future[tuple[Any, Any]]) -> None:
+        if self._stores.done():
+            return
+        if task.cancelled():
+            self._stores.cancel()
+        elif (exc := task.exception()) is not None:
+            self._stores.set_exception(exc)
+        else:
+            self._stores.set_result(task.result())
+
+    async def stores(self) -> tuple[Any, Any]:
+        """The (system, user) stores, loading them now if they were not started yet."""
+        self._start_stores()
+        return await self._stores
 
     # ----------------------------------------------------------------- targets and DNS
 
@@ -310,6 +362,7 @@ class _Check:
     async def _discover(self, domains: list[str]) -> None:
         from mailtls.dns import discover
 
+        self._stores_soon()
         nameserver = self.options.nameserver
         slots = asyncio.Semaphore(max(1, self.options.concurrency))
 
@@ -360,6 +413,7 @@ class _Check:
             return [plan.host]
         from mailtls.dns import resolve_addresses
 
+        self._stores_soon()
         try:
             found = await asyncio.wait_for(
                 resolve_addresses(plan.host, self.options.nameserver, self._dns_timeout()),
@@ -437,6 +491,7 @@ class _Check:
 
         async with slots:
             self.observer.on_endpoint_started(endpoint)
+            self._stores_soon()
             result = await probe_endpoint(endpoint, options)
         self._finish(await judge.judge(result))
 
@@ -533,9 +588,8 @@ class _Judge:
     version), so the seven endpoints of a host serving one chain are judged once.
     """
 
-    def __init__(self, check: _Check, stores: asyncio.Future[tuple[Any, Any]]) -> None:
+    def __init__(self, check: _Check) -> None:
         self.check = check
-        self.stores = stores
         self.cache: dict[tuple[tuple[bytes, ...], str], Analysis] = {}
         self.chains: dict[tuple[bytes, ...], tuple[bytes, ...]] = {}
 
@@ -557,7 +611,7 @@ class _Judge:
         try:
             analysis = self.cache.get(key)
             if analysis is None:
-                system, user = await self.stores
+                system, user = await self.check.stores()
                 analysis = analyze_chain(
                     list(result.chain),
                     result.endpoint.host,

@@ -376,6 +376,9 @@ def run(args: argparse.Namespace) -> int:
     options = build_options(args)
     before = read_before_report(args.compare) if getattr(args, "compare", None) else None
     if args.tui:
+        from mailtls.cli import resume_gc
+
+        resume_gc()
         from mailtls.tui import run_tui
 
         return int(run_tui(targets, options) or 0)
@@ -433,6 +436,46 @@ def _warm_up() -> None:
             return
 
 
+class _WarmUp:
+    """Starts :func:`_warm_up` in a thread once the first probe is on its way.
+
+    Not earlier: the imports would compete with the event loop's own start-up for the
+    interpreter and delay the first connection. ``call_soon`` lets the connects already
+    queued go first. Start-up ends with the first endpoint judged: the garbage collector,
+    paused by a real process while the modules load, runs again from then on.
+    """
+
+    def __init__(self) -> None:
+        self.thread = threading.Thread(target=_warm_up, name="mailtls-warm-up", daemon=True)
+        self.started = False
+        self.resumed = False
+
+    def _start(self) -> None:
+        if not self.started:
+            self.started = True
+            self.thread.start()
+
+    def on_hosts(self, hosts: Sequence[HostSource]) -> None:
+        pass
+
+    def on_endpoint_started(self, endpoint: Endpoint) -> None:
+        if not self.started:
+            import asyncio
+
+            asyncio.get_running_loop().call_soon(self._start)
+
+    def on_endpoint_done(self, report: EndpointReport) -> None:
+        if not self.resumed:
+            self.resumed = True
+            from mailtls.cli import resume_gc
+
+            resume_gc()
+
+    def join(self) -> None:
+        if self.started:
+            self.thread.join()
+
+
 def check_and_print(
     targets: Sequence[str],
     options: CheckOptions,
@@ -460,10 +503,9 @@ def check_and_print(
         from mailtls.report.json import JsonLinesWriter
 
         lines = JsonLinesWriter(out)
-    warm_up = threading.Thread(target=_warm_up, name="mailtls-warm-up", daemon=True)
-    warm_up.start()
+    warm_up = _WarmUp()
     try:
-        report = check(targets, options, observer=_Observers(progress, lines))  # type: ignore[arg-type]
+        report = check(targets, options, observer=_Observers(progress, lines, warm_up))  # type: ignore[arg-type]
     finally:
         if progress is not None:
             progress.clear()
