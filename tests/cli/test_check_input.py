@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import socket
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -158,6 +160,27 @@ def test_a_root_file_that_is_not_a_certificate(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert len(captured.err.strip().splitlines()) == 1 and str(bad) in captured.err
+
+
+def test_a_bad_root_file_stops_the_check_at_once_while_a_probe_waits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The stores load beside the probes (issue 8): a bad root file must still end the check
+    # with one line right away, not after a silent server's greeting timeout.
+    bad = tmp_path / "root.pem"
+    bad.write_text("this is not a certificate\n")
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never greets
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        rc = main(
+            ["check", "--no-history", "--timeout", "8", "--ca-file", str(bad)]
+            + [f"imap://127.0.0.1:{port}"]
+        )
+        elapsed = time.monotonic() - started
+    captured = capsys.readouterr()
+    assert rc == 3 and captured.out == ""
+    assert len(captured.err.strip().splitlines()) == 1 and str(bad) in captured.err
+    assert elapsed < 4, f"the bad root file was reported only after {elapsed:.1f} s"
 
 
 @pytest.mark.parametrize(
