@@ -173,8 +173,15 @@ def test_a_bad_root_file_stops_the_check_at_once_while_a_probe_waits(
         port = silent.getsockname()[1]
         started = time.monotonic()
         rc = main(
-            ["check", "--no-history", "--timeout", "8", "--ca-file", str(bad)]
-            + [f"imap://127.0.0.1:{port}"]
+            [
+                "check",
+                "--no-history",
+                "--timeout",
+                "8",
+                "--ca-file",
+                str(bad),
+                f"imap://127.0.0.1:{port}",
+            ]
         )
         elapsed = time.monotonic() - started
     captured = capsys.readouterr()
