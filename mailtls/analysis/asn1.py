@@ -259,22 +259,23 @@ def decode_time(tlv: Tlv) -> datetime:
     size = len(content)
     if (size == 13 or size == 15) and content[-1] == 0x5A and content[:-1].isdigit():
         if size == 13 and tlv.tag == UTC_TIME:
-            year = int(content[:2])
+            number = int(content[:12])  # YYMMDDhhmmss, as one integer
+            year = number // 10_000_000_000
             year += 2000 if year < 50 else 1900
         elif size == 15 and tlv.tag == GENERALIZED_TIME:
+            number = int(content[2:14])  # the year's last two digits, then MMDDhhmmss
             year = int(content[:4])
         else:
             year = 0
         if year:
-            digits = content[size - 11 :]
             try:
                 return datetime(
                     year,
-                    int(digits[0:2]),
-                    int(digits[2:4]),
-                    int(digits[4:6]),
-                    int(digits[6:8]),
-                    int(digits[8:10]),
+                    number // 100_000_000 % 100,
+                    number // 1_000_000 % 100,
+                    number // 10_000 % 100,
+                    number // 100 % 100,
+                    number % 100,
                     tzinfo=UTC,
                 )
             except ValueError:

@@ -254,11 +254,17 @@ def load_certificates(path: Path) -> list[bytes]:
 
 
 class _ParseCache(dict[bytes, ParsedCertificate]):
-    """Parsed certificates by SHA-256; clearing it also forgets the shared pieces below."""
+    """Parsed certificates by their DER; clearing it also forgets the shared pieces below.
+
+    Keyed by the bytes themselves, not a digest: a certificate seen again (the intermediate
+    of every chain of a CA, a store's root) costs one dict lookup (the hash of a bytes
+    object is computed once per object), and the DER is kept by the parse anyway.
+    """
 
     def clear(self) -> None:
         super().clear()
         _SHARED.clear()
+        _SHARED_EXTENSIONS.clear()
 
 
 _CACHE: dict[bytes, ParsedCertificate] = _ParseCache()
@@ -273,6 +279,12 @@ _UNSHARED_EXTENSIONS = frozenset(
 )
 
 
+#: Per extension DER, the same idea: [Extension, critical=FALSE written out, decoded], where
+#: decoded is None until first needed, then (fields it sets, error line or None, whether a
+#: field is a dict, which every certificate gets a copy of). Cleared with :data:`_CACHE`.
+_SHARED_EXTENSIONS: dict[bytes, list[Any]] = {}
+
+
 def _shared_put(key: tuple[str, bool, bytes], value: tuple[Any, ...]) -> None:
     if len(_SHARED) >= _CACHE_LIMIT:
         _SHARED.clear()
@@ -281,14 +293,14 @@ def _shared_put(key: tuple[str, bool, bytes], value: tuple[Any, ...]) -> None:
 
 def parse_certificate(der: bytes) -> ParsedCertificate:
     """Parse (once; cached by content) a DER certificate, leniently."""
-    digest = hashlib.sha256(der).digest()
-    cached = _CACHE.get(digest)
+    key = der if type(der) is bytes else bytes(der)
+    cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    parsed = _parse(bytes(der), digest)
+    parsed = _parse(key, hashlib.sha256(key).digest())
     if len(_CACHE) >= _CACHE_LIMIT:
         _CACHE.clear()
-    _CACHE[digest] = parsed
+    _CACHE[key] = parsed
     return parsed
 
 
@@ -340,7 +352,8 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
             f"not a certificate: TBSCertificate unreadable ({exc})"
         ) from None
     for item in fields:
-        quirks.update(item.quirks)
+        if item.quirks:
+            quirks.update(item.quirks)
 
     pos = 0
     version = 1
@@ -392,16 +405,25 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
     except (asn1.DerError, IndexError, ValueError) as exc:
         errors.append(f"validity dates: {exc}")
 
-    # Signature algorithm (outer).
-    signature_oid = ""
-    signature_params: bytes | None = None
-    try:
-        alg_parts = alg_tlv.children()
-        signature_oid = asn1.decode_oid(alg_parts[0].content)
-        if len(alg_parts) > 1 and alg_parts[1].tag != asn1.NULL:
-            signature_params = alg_parts[1].raw
-    except (asn1.DerError, IndexError) as exc:
-        errors.append(f"signature algorithm: {exc}")
+    # Signature algorithm (outer): the same few encodings everywhere, decoded once each.
+    alg_key = ("algorithm", False, alg_tlv.raw)
+    shared_alg = _SHARED.get(alg_key)
+    if shared_alg is None:
+        signature_oid = ""
+        signature_params: bytes | None = None
+        alg_error = None
+        try:
+            alg_parts = alg_tlv.children()
+            signature_oid = asn1.decode_oid(alg_parts[0].content)
+            if len(alg_parts) > 1 and alg_parts[1].tag != asn1.NULL:
+                signature_params = alg_parts[1].raw
+        except (asn1.DerError, IndexError) as exc:
+            alg_error = f"signature algorithm: {exc}"
+        _shared_put(alg_key, (signature_oid, signature_params, alg_error))
+    else:
+        signature_oid, signature_params, alg_error = shared_alg
+    if alg_error is not None:
+        errors.append(alg_error)
     sig_name, sig_hash, _family = oids.SIGNATURE_ALGORITHMS.get(
         signature_oid, (signature_oid or "unknown", None, "unknown")
     )
@@ -415,15 +437,17 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
     strict_error, strict_key = _strict_parse(der)
     key_type, key_size, public_key = _read_key(spki_tlv, errors, strict_key)
 
-    extensions: list[Extension] = []
+    read: list[tuple[Extension, list[Any] | None]] = []
     for item in rest:
         if item.is_context(3):
             try:
-                extensions = _read_extensions(item, quirks)
+                read = _read_extensions(item, quirks)
             except (asn1.DerError, IndexError) as exc:
+                read = []
                 errors.append(f"extensions: {exc}")
+    extensions = [extension for extension, _ in read]
 
-    decoded = _decode_extensions(extensions, errors)
+    decoded = _decode_extensions(read, errors)
     self_issued = subject_tlv.raw == issuer_tlv.raw
     validity_days = None
     if not_before and not_after:
@@ -435,12 +459,13 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
             f"strict DER parser rejected it: {strict_error}{detail}; analysed with the lenient reader"
         )
 
+    sha256 = digest.hex()
     parsed = ParsedCertificate(
         der=der,
-        sha256=digest.hex(),
+        sha256=sha256,
         info=CertificateInfo(
             index=0,
-            sha256=digest.hex(),
+            sha256=sha256,
             sha1=hashlib.sha1(der).hexdigest(),
             subject=subject,
             issuer=issuer,
@@ -462,7 +487,7 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
             ski=decoded["ski"],
             aki=decoded["aki"],
             extensions=tuple(
-                {"oid": e.oid, "name": e.name, "critical": e.critical} for e in extensions
+                [{"oid": e.oid, "name": e.name, "critical": e.critical} for e in extensions]
             ),
             parse_errors=tuple(errors),
             der=der,
@@ -626,16 +651,18 @@ def _pss_hash(params: bytes | None) -> str | None:
     return "sha1"
 
 
-def _read_extensions(wrapper: asn1.Tlv, quirks: set[str]) -> list[Extension]:
-    extensions = []
+def _read_extensions(
+    wrapper: asn1.Tlv, quirks: set[str]
+) -> list[tuple[Extension, list[Any] | None]]:
+    """Each extension, with its :data:`_SHARED_EXTENSIONS` entry (None: not shared)."""
+    extensions: list[tuple[Extension, list[Any] | None]] = []
     for ext in wrapper.children()[0].children():
-        key = ("extension", False, ext.raw)
-        shared = _SHARED.get(key)
+        raw = ext.raw
+        shared = _SHARED_EXTENSIONS.get(raw)
         if shared is not None:
-            extension, explicit_false = shared
-            if explicit_false:
+            if shared[1]:
                 quirks.add("critical=FALSE encoded explicitly")
-            extensions.append(extension)
+            extensions.append((shared[0], shared))
             continue
         items = ext.children()
         oid = asn1.decode_oid(items[0].content)
@@ -648,9 +675,12 @@ def _read_extensions(wrapper: asn1.Tlv, quirks: set[str]) -> list[Extension]:
                 explicit_false = True
                 quirks.add("critical=FALSE encoded explicitly")
         extension = Extension(oid, critical, value_tlv.content)
+        entry = None
         if oid not in _UNSHARED_EXTENSIONS:
-            _shared_put(key, (extension, explicit_false))
-        extensions.append(extension)
+            if len(_SHARED_EXTENSIONS) >= _CACHE_LIMIT:
+                _SHARED_EXTENSIONS.clear()
+            entry = _SHARED_EXTENSIONS[raw] = [extension, explicit_false, None]
+        extensions.append((extension, entry))
     return extensions
 
 
@@ -658,48 +688,59 @@ def _general_names(data: bytes) -> list[tuple[int, asn1.Tlv]]:
     return [(item.number, item) for item in asn1.read_single(data).children()]
 
 
-def _decode_extensions(extensions: list[Extension], errors: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "san": (),
-        "dns_names": (),
-        "ip_names": (),
-        "bad_ip_names": False,
-        "basic_constraints": None,
-        "eku": None,
-        "key_usage": None,
-        "ski": None,
-        "aki": None,
-        "name_constraints": None,
-        "ca_issuer_urls": (),
-        "sct_count": 0,
-        "scts": (),
-        "unparseable_extensions": (),
-        "certificate_policies": None,
-        "require_explicit_policy": None,
-        "inhibit_any_policy": None,
-        "has_policy_mappings": False,
-    }
+_NO_EXTENSIONS: dict[str, Any] = {
+    "san": (),
+    "dns_names": (),
+    "ip_names": (),
+    "bad_ip_names": False,
+    "basic_constraints": None,
+    "eku": None,
+    "key_usage": None,
+    "ski": None,
+    "aki": None,
+    "name_constraints": None,
+    "ca_issuer_urls": (),
+    "sct_count": 0,
+    "scts": (),
+    "unparseable_extensions": (),
+    "certificate_policies": None,
+    "require_explicit_policy": None,
+    "inhibit_any_policy": None,
+    "has_policy_mappings": False,
+}
+
+
+def _decode_extensions(
+    extensions: list[tuple[Extension, list[Any] | None]], errors: list[str]
+) -> dict[str, Any]:
+    out = dict(_NO_EXTENSIONS)
     seen: set[str] = set()
-    for ext in extensions:
-        if ext.oid in seen:
+    for ext, shared in extensions:
+        oid = ext.oid
+        if oid in seen:
             continue  # duplicates are a finding of their own; iOS rejects the certificate
-        seen.add(ext.oid)
-        decoder = _DECODERS.get(ext.oid)
+        seen.add(oid)
+        decoder = _DECODERS.get(oid)
         if decoder is None:
             continue
-        if ext.oid in _UNSHARED_EXTENSIONS:
+        if shared is None:
             error = _decode_one(decoder, ext, out)
         else:
-            key = (ext.oid, ext.critical, ext.value)
-            shared = _SHARED.get(key)
-            if shared is None:
+            decoded = shared[2]
+            if decoded is None:
                 part: dict[str, Any] = {}
                 error = _decode_one(decoder, ext, part)
-                _shared_put(key, (part, error))
+                decoded = shared[2] = (
+                    part,
+                    error,
+                    any(type(value) is dict for value in part.values()),
+                )
+            part, error, has_dict = decoded
+            if has_dict:
+                for name, value in part.items():
+                    out[name] = dict(value) if type(value) is dict else value  # never share a dict
             else:
-                part, error = shared
-            for name, value in part.items():
-                out[name] = dict(value) if type(value) is dict else value  # never share a dict
+                out.update(part)
         if error is not None:
             errors.append(error)
             out["unparseable_extensions"] = (*out["unparseable_extensions"], ext.oid)

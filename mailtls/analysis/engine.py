@@ -54,11 +54,7 @@ def analyze_chain(
         raise UsageError("no certificates to analyse")
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
-    try:
-        ios = parse_ios_version(ios_version)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    ios_label = f"{ios[0]}.{ios[1]}" if ios[1] else str(ios[0])
+    ios, ios_label = _ios(ios_version)
     host = host.strip() if host else None
 
     parsed: list[ParsedCertificate | None] = []
@@ -110,14 +106,29 @@ def analyze_chain(
         evaluated_at=at,
         ios_version=ios_label,
         chain=tuple(infos),
-        path=tuple(
-            _path_element(n.cert, n.source, n.presented_index, user, system) for n in path.nodes
-        ),
+        path=_path_elements(path, user, system),
         findings=tuple(findings),
         summary=_summary(verdict, findings, host, path, profile_root),
         user_sees=_user_sees(verdict, host),
         trust_store=system.label,
     )
+
+
+_IOS: dict[str | None, tuple[tuple[int, int], str]] = {}
+
+
+def _ios(text: str | None) -> tuple[tuple[int, int], str]:
+    """(major, minor) and the label of the iOS version asked for (parsed once per text)."""
+    known = _IOS.get(text)
+    if known is None:
+        try:
+            ios = parse_ios_version(text)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        known = (ios, f"{ios[0]}.{ios[1]}" if ios[1] else str(ios[0]))
+        if len(_IOS) < 64:
+            _IOS[text] = known
+    return known
 
 
 # --------------------------------------------------------------------------- rules -> findings
@@ -324,20 +335,24 @@ def _try_parse(der: bytes) -> ParsedCertificate | None:
         return None
 
 
-def _path_element(
-    cert: ParsedCertificate,
-    source: Source,
-    index: int | None,
-    user: TrustStore | None,
-    system: TrustStore,
-) -> PathElement:
-    label = {
+def _path_elements(
+    path: BuiltPath, user: TrustStore | None, system: TrustStore
+) -> tuple[PathElement, ...]:
+    labels = {
         Source.PRESENTED: "presented",
         Source.USER: user.label if user else "user store",
         Source.SYSTEM: system.label,
         Source.FETCHED: "fetched (AIA)",
-    }[source]
-    return PathElement(source=label, index=index, sha256=cert.sha256, subject=cert.info.subject)
+    }
+    return tuple(
+        PathElement(
+            source=labels[n.source],
+            index=n.presented_index,
+            sha256=n.cert.sha256,
+            subject=n.cert.info.subject,
+        )
+        for n in path.nodes
+    )
 
 
 def _unreadable_info(der: bytes, index: int, error: str) -> CertificateInfo:

@@ -24,13 +24,20 @@ def evaluate_hostname(ctx: Context) -> HostnameResult:
     leaf = ctx.leaf
     if not host:
         return HostnameResult(True, None, {"skipped": True})
+    address = parse_ip(host)
+    if address is None:
+        legacy_cn_fallback = not ctx.ios_at_least(13) and not leaf.dns_names
+        names = leaf.subject_cns if legacy_cn_fallback else leaf.dns_names
+        candidates = [n for n in names if is_dns_name(n)]
+        if any(dns_match(host, name) for name in candidates):
+            # A match: no rule reads the evidence, so none is collected.
+            return HostnameResult(True, None, {})
     evidence: dict[str, object] = {
         "host": host,
         "san_dns_names": list(leaf.dns_names),
         "san_ip_addresses": [s[3:] for s in leaf.info.san if s.startswith("IP:")],
         "subject_cn": leaf.info.subject_cn,
     }
-    address = parse_ip(host)
     if address is not None:
         if address in leaf.ip_names:
             return HostnameResult(True, None, evidence)
@@ -44,14 +51,8 @@ def evaluate_hostname(ctx: Context) -> HostnameResult:
             reasons.append("the address is written as a dNSName; iOS needs an iPAddress entry")
         evidence["why"] = reasons or ["no SAN iPAddress entry equals the address"]
         return HostnameResult(False, "ip_address_names", evidence)
-
-    legacy_cn_fallback = not ctx.ios_at_least(13) and not leaf.dns_names
-    candidates = [n for n in leaf.dns_names if is_dns_name(n)]
     if legacy_cn_fallback:
-        candidates = [cn for cn in leaf.subject_cns if is_dns_name(cn)]
         evidence["cn_fallback"] = True
-    if any(dns_match(host, name) for name in candidates):
-        return HostnameResult(True, None, evidence)
 
     reference = normalise_reference(host)
     if not leaf.dns_names and not legacy_cn_fallback:

@@ -14,9 +14,9 @@ the server sent, then user store before system store, then shorter.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from mailtls.analysis.certs import ParsedCertificate, verify_signature
 from mailtls.analysis.stores import TrustStore
@@ -39,21 +39,21 @@ class Ending(StrEnum):
     MISSING_ISSUER = "missing_issuer"  # issuer not found -> MissingIntermediate
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
+    """One certificate of a path (a NamedTuple: paths are built for every analysis)."""
+
     cert: ParsedCertificate
     source: Source
     presented_index: int | None  # first index in the presented chain, when it came from there
 
 
-@dataclass(frozen=True)
-class BuiltPath:
+class BuiltPath(NamedTuple):
     nodes: tuple[Node, ...]  # leaf first
     anchor: AnchorKind
     ending: Ending
     #: (child sha256, candidate presented index): certificates named as issuer whose key
     #: did not sign the child.
-    signature_mismatches: tuple[tuple[str, int | None], ...] = field(default=())
+    signature_mismatches: tuple[tuple[str, int | None], ...] = ()
 
     @property
     def leaf(self) -> ParsedCertificate:
@@ -143,7 +143,10 @@ def build_path(
 
     leaf = Node(presented[0], Source.PRESENTED, 0)
     walk([leaf], {leaf.cert.sha256})
-    best = max(complete, key=lambda p: _score(p, at))
+    # max() keeps the first of equal scores; with one path there is nothing to compare.
+    best = complete[0] if len(complete) == 1 else max(complete, key=lambda p: _score(p, at))
+    if not mismatches:
+        return best
     return BuiltPath(best.nodes, best.anchor, best.ending, tuple(dict.fromkeys(mismatches)))
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from typing import Any
 
 from mailtls.analysis.certs import ParsedCertificate
@@ -76,48 +75,52 @@ class HostnameResult:
 
 @dataclass
 class Context:
-    """What every rule reads: the built path, the anchor kind, the host and the moment."""
+    """What every rule reads: the built path, the anchor kind, the host and the moment.
+
+    ``nodes``, ``anchor``, ``leaf`` and ``anchored`` are read from ``path`` once, when the
+    context is made (the rules read them hundreds of times per analysis).
+    """
 
     path: BuiltPath
     host: str | None
     at: datetime
     ios: tuple[int, int]
     presented: tuple[ParsedCertificate, ...]
+    nodes: tuple[Node, ...] = field(init=False, repr=False, compare=False)
+    anchor: AnchorKind = field(init=False, repr=False, compare=False)
+    leaf: ParsedCertificate = field(init=False, repr=False, compare=False)
+    anchored: bool = field(init=False, repr=False, compare=False)
+    _hostname: HostnameResult | None = field(default=None, init=False, repr=False, compare=False)
 
-    @property
-    def anchor(self) -> AnchorKind:
-        return self.path.anchor
-
-    @property
-    def nodes(self) -> tuple[Node, ...]:
-        return self.path.nodes
-
-    @property
-    def leaf(self) -> ParsedCertificate:
-        return self.path.nodes[0].cert
-
-    @property
-    def anchored(self) -> bool:
-        return self.path.ending is Ending.ANCHOR
+    def __post_init__(self) -> None:
+        path = self.path
+        self.nodes = path.nodes
+        self.anchor = path.anchor
+        self.leaf = path.nodes[0].cert
+        self.anchored = path.ending is Ending.ANCHOR
 
     def ios_at_least(self, major: int) -> bool:
         return self.ios[0] >= major
 
     def issuing_positions(self) -> range:
         """Path positions of certificates that issued another one (all but the leaf)."""
-        return range(1, len(self.path.nodes))
+        return range(1, len(self.nodes))
 
     def is_self_signed_at(self, position: int) -> bool:
-        return self.path.nodes[position].cert.info.self_signed
+        return self.nodes[position].cert.info.self_signed
 
     def is_anchor_position(self, position: int) -> bool:
-        return self.anchored and position == len(self.path.nodes) - 1
+        return self.anchored and position == len(self.nodes) - 1
 
-    @cached_property
+    @property
     def hostname(self) -> HostnameResult:
-        from mailtls.analysis.hostname import evaluate_hostname
+        """The SSLHostname check (computed on first use, once per context)."""
+        result = self._hostname
+        if result is None:
+            from mailtls.analysis.hostname import evaluate_hostname
 
-        return evaluate_hostname(self)
+            result = self._hostname = evaluate_hostname(self)
+        return result
 
 
 @dataclass(frozen=True)
