@@ -14,10 +14,12 @@ output and scripts depend on these names):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from mailtls.records import record
 
 # --------------------------------------------------------------------------- services
 
@@ -33,7 +35,7 @@ class TlsMode(StrEnum):
     IMPLICIT = "implicit"
 
 
-@dataclass(frozen=True)
+@record
 class Service:
     """One way iPhone Mail reaches a mail host: a URL scheme, its protocol, TLS mode and port."""
 
@@ -76,7 +78,7 @@ def service_for_scheme(scheme: str) -> Service:
 # --------------------------------------------------------------------------- endpoints
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class Endpoint:
     """One (scheme, host, port, address) to probe.
 
@@ -142,7 +144,7 @@ class Phase(StrEnum):
 TLS_VERSIONS: tuple[str, ...] = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
 
-@dataclass(frozen=True)
+@record
 class Capabilities:
     """What the plaintext dialog showed before TLS (STARTTLS variants only)."""
 
@@ -157,7 +159,7 @@ class Capabilities:
     injected_plaintext: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class ProbeResult:
     endpoint: Endpoint
     status: Status
@@ -176,7 +178,7 @@ class ProbeResult:
 # --------------------------------------------------------------------------- certificates
 
 
-@dataclass(frozen=True)
+@record
 class CertificateInfo:
     """The fields of one certificate that matter for iOS, as JSON-able values.
 
@@ -256,7 +258,7 @@ class Verdict(StrEnum):
     FATAL = "fatal"  # no button makes it work
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     rule_id: str  # stable id from ios-trust-rules.md, e.g. "ios13_san_only"
     title: str  # short, e.g. "Host name not in the certificate"
@@ -273,7 +275,7 @@ class Finding:
     remedy: str | None = None  # recovery path id: "profile", "reissue", "stale_exception", ...
 
 
-@dataclass(frozen=True)
+@record
 class PathElement:
     """One certificate of the path iOS would build, leaf first."""
 
@@ -283,7 +285,7 @@ class PathElement:
     subject: str
 
 
-@dataclass(frozen=True)
+@record
 class Analysis:
     verdict: Verdict
     anchor_kind: AnchorKind
@@ -298,7 +300,7 @@ class Analysis:
     trust_store: str = ""  # label of the system store used, said honestly
 
 
-@dataclass(frozen=True)
+@record
 class EndpointReport:
     probe: ProbeResult
     analysis: Analysis | None  # None when no chain was captured
@@ -313,7 +315,7 @@ class EndpointReport:
         return self.analysis.verdict if self.analysis else None
 
 
-@dataclass(frozen=True)
+@record
 class HostSource:
     """Where a host name came from (discovery from an e-mail address or domain)."""
 
@@ -323,7 +325,7 @@ class HostSource:
     port: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     targets: tuple[str, ...]
     endpoints: tuple[EndpointReport, ...]

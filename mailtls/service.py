@@ -60,6 +60,7 @@ from mailtls.model import (
     Verdict,
     service_for_scheme,
 )
+from mailtls.records import record
 
 if TYPE_CHECKING:
     from mailtls.history import History
@@ -84,7 +85,7 @@ HOSTNAME_CHECK_KEY = "SSLHostname"
 HOSTNAME_RULES = frozenset({"ios13_san_only", "hostname_match", "ip_address_names"})
 
 
-@dataclass(frozen=True)
+@record
 class CheckOptions:
     """Everything a check needs besides the targets. Frozen: front ends build one."""
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from mailtls.records import record
 
 
-@dataclass(frozen=True)
+@record
 class Timeouts:
     """Seconds allowed for each phase of one connection (httpx-style: one value per phase).
 
@@ -19,7 +21,7 @@ class Timeouts:
     handshake: float = 5.0
 
 
-@dataclass(frozen=True)
+@record
 class ProbeOptions:
     """``deadline`` bounds each endpoint's whole probe (all phases and the extra version
     handshakes), counted from when that endpoint starts; with at most ``concurrency``

@@ -16,10 +16,10 @@ import contextlib
 import functools
 import ssl
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 from mailtls.probe.dialog import quote
+from mailtls.records import record
 
 CIPHERS = "ALL:!aNULL:!eNULL:@SECLEVEL=0"
 #: Most bytes accepted from the server during one handshake. OpenSSL itself refuses a
@@ -83,7 +83,7 @@ def unverified_chain(ssl_object: ssl.SSLObject | ssl.SSLSocket) -> tuple[bytes, 
     )
 
 
-@dataclass(frozen=True)
+@record
 class HandshakeDone:
     tls_version: str
     cipher: str

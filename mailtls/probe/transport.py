@@ -18,7 +18,7 @@ import socket
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -38,6 +38,7 @@ from mailtls.probe.options import ProbeOptions
 from mailtls.probe.pop3 import Pop3Dialog
 from mailtls.probe.smtp import SmtpDialog
 from mailtls.probe.tls import HandshakeDone, HandshakeError, TlsHandshake
+from mailtls.records import record
 
 T = TypeVar("T")
 
@@ -66,7 +67,7 @@ class ProbeFailure(Exception):
         self.tls_refused = tls_refused
 
 
-@dataclass(frozen=True)
+@record
 class Capture:
     tls_version: str
     cipher: str
