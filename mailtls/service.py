@@ -101,6 +101,9 @@ class CheckOptions:
     discover: bool = True
     check_versions: bool = True  # also test which TLS versions each endpoint accepts
     history: Path | None = None  # history database; None = do not record or compare
+    #: TCP connections opened ahead by the front end (mailtls.probe.preconnect); the caller
+    #: closes what the probes did not take.
+    preconnected: Any = field(default=None, compare=False, repr=False)
 
 
 class CheckObserver:
@@ -560,6 +563,7 @@ def _probe_options(factory: Callable[..., Any], options: CheckOptions, deadline:
             concurrency=max(1, options.concurrency),
             check_versions=options.check_versions,
             nameserver=options.nameserver,
+            preconnected=options.preconnected,
         ),
         deadline,
     )

@@ -373,20 +373,78 @@ class ProgressBar:
 
 def run(args: argparse.Namespace) -> int:
     targets = collect_targets(args)
-    options = build_options(args)
-    before = read_before_report(args.compare) if getattr(args, "compare", None) else None
-    if args.tui:
-        from mailtls.cli import resume_gc
+    preconnected = None if args.tui else preconnect(targets, args)
+    try:
+        options = build_options(args)
+        before = read_before_report(args.compare) if getattr(args, "compare", None) else None
+        if args.tui:
+            from mailtls.cli import resume_gc
 
-        resume_gc()
-        from mailtls.tui import run_tui
+            resume_gc()
+            from mailtls.tui import run_tui
 
-        return int(run_tui(targets, options) or 0)
-    if not targets:  # the shard is empty: nothing to do is not an error
-        return 0
-    return check_and_print(
-        targets, options, args.format, args.fail_on, verbose=args.verbose, before=before
-    )
+            return int(run_tui(targets, options) or 0)
+        if not targets:  # the shard is empty: nothing to do is not an error
+            return 0
+        if preconnected is not None:
+            from dataclasses import replace
+
+            options = replace(options, preconnected=preconnected)
+        return check_and_print(
+            targets, options, args.format, args.fail_on, verbose=args.verbose, before=before
+        )
+    finally:
+        if preconnected is not None:
+            preconnected.close()
+
+
+def preconnect(targets: Sequence[str], args: argparse.Namespace) -> Any:
+    """Open the check's connections now, before the heavy imports (issue 8).
+
+    Only when no name needs looking up (``--address``, or IP targets) and the whole check
+    needs a few dozen connections at most; see :mod:`mailtls.probe.preconnect`. Returns the
+    :class:`~mailtls.probe.preconnect.Preconnected` or None. Bad input is left alone here:
+    :func:`build_options` and the check report it in their own words.
+    """
+    import socket
+
+    from mailtls.errors import MailtlsError
+    from mailtls.model import service_for_scheme
+    from mailtls.probe.preconnect import LIMIT, Preconnected
+    from mailtls.targets import parse_target
+
+    addresses: list[str] = []
+    for text in args.address:
+        address = text.strip().strip("[]")
+        try:
+            socket.inet_pton(socket.AF_INET6 if ":" in address else socket.AF_INET, address)
+        except (OSError, ValueError):
+            return None
+        addresses.append(address)
+    per_endpoint = 1 if args.no_versions else 3  # the capture, TLS 1.2, TLS 1.0 + 1.1
+    plan: list[tuple[str, int]] = []
+    for text in targets:
+        try:
+            target = parse_target(text)
+        except MailtlsError:
+            continue
+        if target.kind == "email":
+            return None  # found through DNS
+        if target.is_ip:
+            hosts = [target.host]
+        elif addresses:
+            hosts = list(dict.fromkeys(addresses))
+        else:
+            return None  # needs DNS (and maybe discovery)
+        for scheme in target.schemes:
+            port = target.port or service_for_scheme(scheme).default_port
+            plan.extend((host, port) for host in hosts)
+    if not plan or len(plan) * per_endpoint > LIMIT:
+        return None
+    preconnected = Preconnected()
+    for host, port in plan:
+        preconnected.open(host, port, per_endpoint)
+    return preconnected
 
 
 def read_before_report(name: str) -> dict[str, Any]:

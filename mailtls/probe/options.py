@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import field
+from typing import TYPE_CHECKING
 
 from mailtls.records import record
+
+if TYPE_CHECKING:
+    from mailtls.probe.preconnect import Preconnected
 
 
 @record
@@ -34,3 +38,5 @@ class ProbeOptions:
     concurrency: int = 64
     #: DNS server ("IP[:PORT]") used only when an endpoint comes without an address.
     nameserver: str | None = None
+    #: Connections opened ahead of the probes (``mailtls check``); the probes adopt them.
+    preconnected: Preconnected | None = field(default=None, compare=False, repr=False)

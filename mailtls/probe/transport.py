@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import errno
 import ipaddress
+import os
 import socket
 import time
 from collections import deque
@@ -36,6 +37,7 @@ from mailtls.probe.dialog import Dialog, Event, NoTls, Send, StartTls
 from mailtls.probe.imap import ImapDialog
 from mailtls.probe.options import ProbeOptions
 from mailtls.probe.pop3 import Pop3Dialog
+from mailtls.probe.preconnect import Preconnected
 from mailtls.probe.smtp import SmtpDialog
 from mailtls.probe.tls import HandshakeDone, HandshakeError, TlsHandshake
 from mailtls.records import record
@@ -115,16 +117,29 @@ async def _wait(awaitable: asyncio.Future[T], clock: _Clock, phase_at: float) ->
     return await asyncio.wait_for(awaitable, max(0.0, clock.remaining(phase_at)))
 
 
-async def _connect(address: str, port: int, clock: _Clock, budget: float) -> socket.socket:
+async def _connect(
+    address: str,
+    port: int,
+    clock: _Clock,
+    budget: float,
+    preconnected: Preconnected | None = None,
+) -> socket.socket:
+    """A connected socket: one opened ahead (see :mod:`mailtls.probe.preconnect`) or a new one."""
     loop = asyncio.get_running_loop()
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setblocking(False)
+    sock = preconnected.take(address, port) if preconnected is not None else None
+    adopted = sock is not None
+    if sock is None:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setblocking(False)
     phase_at = time.monotonic() + budget
     try:
-        await _wait(
-            asyncio.ensure_future(loop.sock_connect(sock, (address, port))), clock, phase_at
-        )
+        if adopted:
+            await _wait(asyncio.ensure_future(_connected(sock)), clock, phase_at)
+        else:
+            await _wait(
+                asyncio.ensure_future(loop.sock_connect(sock, (address, port))), clock, phase_at
+            )
     except TimeoutError:
         sock.close()
         raise ProbeFailure(
@@ -158,6 +173,26 @@ async def _connect(address: str, port: int, clock: _Clock, budget: float) -> soc
         sock.close()
         raise
     return sock
+
+
+async def _connected(sock: socket.socket) -> None:
+    """Wait for a connect started elsewhere to finish; raise its error as connect() would."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+    fd = sock.fileno()
+
+    def writable() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    loop.add_writer(fd, writable)
+    try:
+        await done
+    finally:
+        loop.remove_writer(fd)
+    error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if error:
+        raise OSError(error, os.strerror(error))
 
 
 async def _recv(sock: socket.socket, clock: _Clock, phase_at: float) -> bytes:
@@ -297,7 +332,9 @@ async def attempt(
     highest: str | None = None,
 ) -> Capture:
     """One connection: connect, dialog (STARTTLS kinds), handshake, goodbye, close."""
-    sock = await _connect(address, endpoint.port, clock, options.timeouts.connect)
+    sock = await _connect(
+        address, endpoint.port, clock, options.timeouts.connect, options.preconnected
+    )
     try:
         dialog = make_dialog(endpoint.protocol, options)
         capabilities: Capabilities | None = None
