@@ -326,6 +326,10 @@ def describe_parsed(parsed: ParsedCertificate, index: int) -> CertificateInfo:
     return indexed
 
 
+#: ``[0] EXPLICIT INTEGER 2``: the version field of (almost) every certificate, v3.
+_V3 = b"\xa0\x03\x02\x01\x02"
+
+
 def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
     try:
         outer = asn1.read_single(der)
@@ -358,12 +362,15 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
     pos = 0
     version = 1
     if fields and fields[0].is_context(0):
-        try:
-            version = asn1.decode_integer(fields[0].children()[0].content) + 1
-            if version == 1:
-                quirks.add("version v1 encoded explicitly")
-        except (asn1.DerError, IndexError):
-            errors.append("version: unreadable")
+        if fields[0].raw == _V3:
+            version = 3
+        else:
+            try:
+                version = asn1.decode_integer(fields[0].children()[0].content) + 1
+                if version == 1:
+                    quirks.add("version v1 encoded explicitly")
+            except (asn1.DerError, IndexError):
+                errors.append("version: unreadable")
         pos = 1
     if len(fields) < pos + 6:
         raise CertificateParseError("not a certificate: TBSCertificate has too few fields")
@@ -601,8 +608,14 @@ def _read_key(spki: asn1.Tlv, errors: list[str], loaded: Any = None) -> tuple[st
     key_type, key_size, public_key = "unknown", None, None
     try:
         alg, bits = spki.children()[:2]
-        alg_parts = alg.children()
-        key_oid = asn1.decode_oid(alg_parts[0].content)
+        alg_key = ("key algorithm", False, alg.raw)
+        shared = _SHARED.get(alg_key)
+        if shared is None:
+            alg_parts = alg.children()
+            key_oid = asn1.decode_oid(alg_parts[0].content)
+            _shared_put(alg_key, (alg_parts, key_oid))
+        else:
+            alg_parts, key_oid = shared
         key_type = oids.KEY_ALGORITHMS.get(key_oid, "unknown")
         key_data = asn1.decode_bit_string(bits.content)
         if key_type == "RSA":

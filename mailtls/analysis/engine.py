@@ -79,7 +79,8 @@ def analyze_chain(
     path = build_path(presented, at=at, user=user, system=system, fetched=fetched_parsed)
     ctx = Context(path=path, host=host, at=at, ios=ios, presented=presented)
     findings = _run_rules(ctx)
-    findings.extend(_unreadable_findings([infos[i] for i in unreadable]))
+    if unreadable:
+        findings.extend(_unreadable_findings([infos[i] for i in unreadable]))
     findings.sort(key=_finding_order)
     verdict = _verdict(findings)
     profile_root: ParsedCertificate | None = None
@@ -149,9 +150,10 @@ def _active_rules(kind: AnchorKind) -> tuple[Rule, ...]:
 def _run_rules(ctx: Context) -> list[Finding]:
     findings: list[Finding] = []
     for rule_meta in _active_rules(ctx.anchor):
-        assert rule_meta.check is not None
+        check = rule_meta.check
+        assert check is not None
         try:
-            hits = list(rule_meta.check(ctx))
+            hits = list(check(ctx))
         except Exception as exc:  # one broken rule never loses the report
             findings.append(
                 Finding(
@@ -163,8 +165,8 @@ def _run_rules(ctx: Context) -> list[Finding]:
                 )
             )
             continue
-        for hit in hits:
-            findings.append(_finding(rule_meta, ctx, hit))
+        if hits:
+            findings.extend([_finding(rule_meta, ctx, hit) for hit in hits])
     return findings
 
 
@@ -208,13 +210,19 @@ def _is_failure(finding: Finding) -> bool:
     )
 
 
+_NOT_OVERRIDABLE = (ResultClass.FATAL, ResultClass.DENY)
+
+
 def _verdict(findings: Sequence[Finding]) -> Verdict:
-    failures = [f for f in findings if _is_failure(f)]
-    if any(f.result_class in (ResultClass.FATAL, ResultClass.DENY) for f in failures):
-        return Verdict.FATAL
-    if failures:
-        return Verdict.PROMPT
-    return Verdict.TRUSTED
+    verdict = Verdict.TRUSTED
+    for finding in findings:
+        if finding.category is Category.TRUST:
+            result_class = finding.result_class
+            if result_class in _NOT_OVERRIDABLE:
+                return Verdict.FATAL
+            if result_class == ResultClass.RECOVERABLE:
+                verdict = Verdict.PROMPT
+    return verdict
 
 
 def _finding_order(finding: Finding) -> tuple[int, int, int]:
@@ -338,21 +346,28 @@ def _try_parse(der: bytes) -> ParsedCertificate | None:
 def _path_elements(
     path: BuiltPath, user: TrustStore | None, system: TrustStore
 ) -> tuple[PathElement, ...]:
-    labels = {
-        Source.PRESENTED: "presented",
-        Source.USER: user.label if user else "user store",
-        Source.SYSTEM: system.label,
-        Source.FETCHED: "fetched (AIA)",
-    }
     return tuple(
-        PathElement(
-            source=labels[n.source],
-            index=n.presented_index,
-            sha256=n.cert.sha256,
-            subject=n.cert.info.subject,
-        )
-        for n in path.nodes
+        [
+            # Positional (source, index, sha256, subject): cheaper for a @record.
+            PathElement(
+                _source_label(n.source, user, system),
+                n.presented_index,
+                n.cert.sha256,
+                n.cert.info.subject,
+            )
+            for n in path.nodes
+        ]
     )
+
+
+def _source_label(source: Source, user: TrustStore | None, system: TrustStore) -> str:
+    if source is Source.PRESENTED:
+        return "presented"
+    if source is Source.USER:
+        return user.label if user else "user store"
+    if source is Source.SYSTEM:
+        return system.label
+    return "fetched (AIA)"
 
 
 def _unreadable_info(der: bytes, index: int, error: str) -> CertificateInfo:

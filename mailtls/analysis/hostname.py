@@ -29,9 +29,12 @@ def evaluate_hostname(ctx: Context) -> HostnameResult:
         legacy_cn_fallback = not ctx.ios_at_least(13) and not leaf.dns_names
         names = leaf.subject_cns if legacy_cn_fallback else leaf.dns_names
         candidates = [n for n in names if is_dns_name(n)]
-        if any(dns_match(host, name) for name in candidates):
-            # A match: no rule reads the evidence, so none is collected.
-            return HostnameResult(True, None, {})
+        reference = normalise_reference(host)
+        for name in candidates:
+            # A name without '*' equal to the reference is what dns_match accepts, cheaply.
+            if ("*" not in name and name.lower() == reference) or dns_match(host, name):
+                # A match: no rule reads the evidence, so none is collected.
+                return HostnameResult(True, None, {})
     evidence: dict[str, object] = {
         "host": host,
         "san_dns_names": list(leaf.dns_names),
@@ -54,7 +57,6 @@ def evaluate_hostname(ctx: Context) -> HostnameResult:
     if legacy_cn_fallback:
         evidence["cn_fallback"] = True
 
-    reference = normalise_reference(host)
     if not leaf.dns_names and not legacy_cn_fallback:
         evidence["why"] = [
             "the certificate has no subjectAltName DNS entries; since iOS 13 the subject CN is never used"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import re
 import string
 
 _DNS_CHARS = frozenset(string.ascii_letters + string.digits + "-_*.")
@@ -75,15 +76,22 @@ MULTI_LABEL_PUBLIC_SUFFIXES: frozenset[str] = frozenset(
 )
 
 
+#: Labels of 1-63 characters from :data:`_DNS_CHARS` (without the dot), joined by dots.
+_DNS_LABELS = re.compile(r"[A-Za-z0-9_*-]{1,63}(?:\.[A-Za-z0-9_*-]{1,63})*")
+_LETTER = re.compile(r"[A-Za-z]")
+
+
 def is_dns_name(name: str) -> bool:
-    """``SecFrameworkIsDNSName``: does this SAN dNSName look like a DNS name at all?"""
+    """``SecFrameworkIsDNSName``: does this SAN dNSName look like a DNS name at all?
+
+    No empty label, none over 63 characters, only letters, digits, '-', '_' and '*', at
+    most 255 characters, no trailing '-' or '.', and a letter in the last label.
+    """
     if not name or len(name) > 255 or name.endswith(("-", ".")):
         return False
-    labels = name.split(".")
-    for label in labels:
-        if not label or len(label) > 63 or not set(label) <= _DNS_CHARS:
-            return False
-    return any(char.isalpha() for char in labels[-1])
+    if _DNS_LABELS.fullmatch(name) is None:
+        return False
+    return _LETTER.search(name, name.rfind(".") + 1) is not None
 
 
 def is_public_suffix(name: str) -> bool:

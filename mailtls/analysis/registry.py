@@ -123,9 +123,14 @@ class Context:
         return result
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Hit:
-    """One firing of a rule: which certificate (path position), what and why."""
+    """One firing of a rule: which certificate (path position), what and why.
+
+    Not frozen: a frozen dataclass sets each of its ten fields through
+    ``object.__setattr__``, and hits are made for every analysis; nothing changes one after
+    the rule yields it.
+    """
 
     position: int | None
     summary: str

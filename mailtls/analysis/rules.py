@@ -473,6 +473,11 @@ ANY_POLICY = "2.5.29.32.0"
     **_prompt(),
 )
 def policy_constraints(ctx: Context) -> Iterator[Hit]:
+    for node in ctx.nodes:
+        if node.cert.require_explicit_policy is not None:
+            break
+    else:
+        return  # no certificate asks for an explicit policy (almost every chain)
     positions = list(range(len(ctx.nodes) - 1, -1, -1))  # root side first
     if positions and ctx.nodes[positions[0]].cert.info.self_signed and len(positions) > 1:
         positions = positions[1:]  # the trust anchor is not part of RFC 5280's path
