@@ -14,7 +14,21 @@ client (``tls``), one asyncio socket driver (``transport``). Probe failures are 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from mailtls.probe.options import ProbeOptions, Timeouts
-from mailtls.probe.transport import probe_all, probe_endpoint, probe_sync
+
+if TYPE_CHECKING:
+    from mailtls.probe.transport import probe_all, probe_endpoint, probe_sync
 
 __all__ = ["ProbeOptions", "Timeouts", "probe_all", "probe_endpoint", "probe_sync"]
+
+
+def __getattr__(name: str) -> Any:
+    # The driver (asyncio, ssl) loads on first use, so ``mailtls.probe.preconnect`` can
+    # open connections before those imports (issue 8).
+    if name in ("probe_all", "probe_endpoint", "probe_sync"):
+        from mailtls.probe import transport
+
+        return getattr(transport, name)
+    raise AttributeError(f"module 'mailtls.probe' has no attribute {name!r}")
