@@ -348,12 +348,11 @@ def _path_elements(
 ) -> tuple[PathElement, ...]:
     return tuple(
         [
-            # Positional (source, index, sha256, subject): cheaper for a @record.
             PathElement(
-                _source_label(n.source, user, system),
-                n.presented_index,
-                n.cert.sha256,
-                n.cert.info.subject,
+                source=_source_label(n.source, user, system),
+                index=n.presented_index,
+                sha256=n.cert.sha256,
+                subject=n.cert.info.subject,
             )
             for n in path.nodes
         ]
