@@ -474,20 +474,26 @@ WARM_UP_MODULES = (
     "cryptography.hazmat.primitives.serialization",
     "mailtls.analysis.engine",
     "mailtls.analysis.transport",
-    "mailtls.report.json",
-    "mailtls.report.text",
 )
+#: The renderer each output format needs, warmed up with the engine.
+RENDERERS = {
+    "text": "mailtls.report.text",
+    "json": "mailtls.report.json",
+    "jsonl": "mailtls.report.json",
+    "nagios": "mailtls.report.nagios",
+    "prometheus": "mailtls.report.prometheus",
+}
 
 
-def _warm_up() -> None:
-    """Import the trust engine and the renderers while the first probes wait on the network.
+def _warm_up(output_format: str = "text") -> None:
+    """Import the trust engine and the renderer while the first probes wait on the network.
 
     Imported on first use instead, the engine (and cryptography) would load on the event
     loop when the first chain arrives, stalling every handshake in flight (issue 8).
     """
     import importlib
 
-    for name in WARM_UP_MODULES:
+    for name in (*WARM_UP_MODULES, RENDERERS.get(output_format, RENDERERS["text"])):
         try:
             importlib.import_module(name)
         except ImportError:  # the check itself will say what is missing
@@ -503,8 +509,10 @@ class _WarmUp:
     paused by a real process while the modules load, runs again from then on.
     """
 
-    def __init__(self) -> None:
-        self.thread = threading.Thread(target=_warm_up, name="mailtls-warm-up", daemon=True)
+    def __init__(self, output_format: str = "text") -> None:
+        self.thread = threading.Thread(
+            target=_warm_up, args=(output_format,), name="mailtls-warm-up", daemon=True
+        )
         self.started = False
         self.resumed = False
 
@@ -561,7 +569,7 @@ def check_and_print(
         from mailtls.report.json import JsonLinesWriter
 
         lines = JsonLinesWriter(out)
-    warm_up = _WarmUp()
+    warm_up = _WarmUp(output_format)
     try:
         report = check(targets, options, observer=_Observers(progress, lines, warm_up))  # type: ignore[arg-type]
     finally:
