@@ -295,3 +295,14 @@ def test_weak_rsa_1024_sha1_certificate_over_tls_1_0_is_captured(servers: Hostil
         "TLSv1.2": False,
         "TLSv1.3": False,
     }
+
+
+def test_server_names_reach_openssl_as_the_standard_encoding_would_give_them() -> None:
+    from mailtls.probe.tls import client_context
+
+    context = client_context()
+    assert context is not None
+    for name in ("mail.example.test", "MAIL.Example.TEST", "xn--bcher-kva.example"):
+        assert context._encode_hostname(name) == name.encode("idna").decode("ascii")  # type: ignore[attr-defined]
+    assert context._encode_hostname("bücher.example") == "xn--bcher-kva.example"  # type: ignore[attr-defined]
+    assert context._encode_hostname(None) is None  # type: ignore[attr-defined]
