@@ -30,6 +30,14 @@ def register(subparsers: Any) -> None:
         help="history database (default $XDG_STATE_HOME/mailtls/history.sqlite3)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--prune",
+        type=int,
+        metavar="DAYS",
+        help="delete the checks recorded more than DAYS days ago and compact the database "
+        "(the last certificate seen per endpoint is kept, so a later check still notices a "
+        "change); for a cron job beside 'mailtls check'",
+    )
 
 
 def run(args: argparse.Namespace, stdout: IO[str] | None = None) -> int:
@@ -42,6 +50,10 @@ def run(args: argparse.Namespace, stdout: IO[str] | None = None) -> int:
 
     out = stdout or sys.stdout
     path = Path(args.history).expanduser() if args.history else default_path()
+    if getattr(args, "prune", None) is not None:
+        if args.targets:
+            raise UsageError("history --prune: give no TARGET (it prunes every host)")
+        return _prune(path, args.prune, args.format, out)
     selections: list[tuple[str, str, str | None]] = []
     for text in args.targets:
         target = parse_target(text)
@@ -72,6 +84,39 @@ def run(args: argparse.Namespace, stdout: IO[str] | None = None) -> int:
         return 0
     for text, target_periods in found:
         out.write(render_periods(text, target_periods, str(path)))
+    return 0
+
+
+def _prune(path: Any, days: int, output_format: str, out: IO[str]) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from mailtls.errors import UsageError
+    from mailtls.history import History
+
+    if days < 0:
+        raise UsageError(f"history --prune {days}: DAYS must be 0 or more")
+    before = datetime.now(UTC) - timedelta(days=days)
+    size_before = path.stat().st_size if path.exists() else 0
+    with History.open(path, create=False) as history:
+        removed = history.prune(before)
+    size_after = path.stat().st_size
+    if output_format == "json":
+        import json
+
+        data = {
+            "database": str(path),
+            "pruned_before": before.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "removed_checks": removed,
+            "bytes_before": size_before,
+            "bytes_after": size_after,
+        }
+        out.write(json.dumps(data, indent=2) + "\n")
+        return 0
+    noun = "check" if removed == 1 else "checks"
+    out.write(
+        f"Removed {removed} endpoint {noun} recorded before {before:%Y-%m-%d %H:%M} UTC from "
+        f"{path} ({size_before / 1024:.0f} KiB -> {size_after / 1024:.0f} KiB).\n"
+    )
     return 0
 
 

@@ -104,3 +104,60 @@ def test_one_transaction_per_check_and_indexes(tmp_path: Path) -> None:
         assert "USING INDEX" in " ".join(str(r) for r in plan)
     finally:
         connection.close()
+
+
+def test_prune_deletes_old_checks_and_keeps_the_last_leaf(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    checks = [_at(report(endpoint("imaps")), hours) for hours in (0, 24, 48)]
+    with History.open(path) as history:
+        for r in checks:
+            history.record(r)
+        assert history.prune(NOW + timedelta(hours=1)) == 1  # only the first check
+        assert history.prune(NOW + timedelta(hours=1)) == 0  # nothing left to remove
+        assert [r.checked_at for r in history.rows("mail.example.com")] == [
+            NOW + timedelta(hours=24),
+            NOW + timedelta(hours=48),
+        ]
+        assert history.prune(NOW + timedelta(days=30)) == 2
+        assert history.rows("mail.example.com") == []
+        key = ("imaps://mail.example.com:993", "192.0.2.10")
+        kept = history.latest([key])[key]  # change detection still has the last leaf
+        assert kept.since == NOW and kept.last_checked == NOW + timedelta(hours=48)
+        changed = _at(report(endpoint("imaps", leaf_cn="other.example")), 72)
+        assert leaf_changed_finding(kept, changed.endpoints[0]) is not None
+
+
+def test_prune_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from mailtls.cli import main
+
+    path = tmp_path / "h.sqlite3"
+    now = datetime.now(UTC)
+    old = _at(report(endpoint("imaps")), 0)
+    old = replace(
+        old,
+        endpoints=tuple(
+            replace(e, probe=replace(e.probe, started_at=now - timedelta(days=40)))
+            for e in old.endpoints
+        ),
+    )
+    recent = replace(
+        old,
+        endpoints=tuple(replace(e, probe=replace(e.probe, started_at=now)) for e in old.endpoints),
+    )
+    with History.open(path) as history:
+        history.record(old)
+        history.record(recent)
+    assert main(["history", "--history", str(path), "--prune", "30", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["removed_checks"] == 1 and data["database"] == str(path)
+    assert main(["history", "--history", str(path), "--prune", "30"]) == 0
+    assert "Removed 0 endpoint checks" in capsys.readouterr().out
+    assert main(["history", "--history", str(path), "--prune", "-1"]) == 3
+    assert "DAYS must be 0 or more" in capsys.readouterr().err
+    assert main(["history", "--history", str(path), "--prune", "1", "mail.example.com"]) == 3
+    assert main(["history", "--history", str(tmp_path / "none.sqlite3"), "--prune", "1"]) == 3
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 2 and "no history database" in err
