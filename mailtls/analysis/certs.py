@@ -20,7 +20,7 @@ import warnings
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mailtls.analysis import asn1, oids
 from mailtls.errors import CertificateParseError, InputFileError
@@ -29,8 +29,9 @@ from mailtls.model import CertificateInfo
 _CACHE_LIMIT = 8192
 
 
-@dataclass(frozen=True, slots=True)
-class Extension:
+class Extension(NamedTuple):
+    """One extension as written (a NamedTuple: cheap to make, every certificate has several)."""
+
     oid: str
     critical: bool
     value: bytes  # the content of extnValue (the DER of the extension's own value)
@@ -50,9 +51,13 @@ class NameConstraints:
     unsupported_forms: tuple[str, ...] = ()  # name forms iOS cannot evaluate
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedCertificate:
-    """Everything the engine needs about one certificate, decoded once."""
+class ParsedCertificate(NamedTuple):
+    """Everything the engine needs about one certificate, decoded once.
+
+    A NamedTuple, immutable like a frozen dataclass: a frozen dataclass sets each of these
+    30 fields through ``object.__setattr__``, which cost about as much as decoding the
+    certificate's extensions, for every new certificate.
+    """
 
     der: bytes
     sha256: str
@@ -526,7 +531,7 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
         scts=decoded["scts"],
     )
     if self_issued and verify_signature(parsed, parsed) is not False:
-        parsed = replace(parsed, info=replace(parsed.info, self_signed=True))
+        parsed = parsed._replace(info=replace(parsed.info, self_signed=True))
     return parsed
 
 
