@@ -31,6 +31,18 @@ from mailtls.model import (
     Verdict,
 )
 
+#: Enum members read for every analysis, as module globals (an enum member lookup goes
+#: through the enum metaclass, ~0.15 us each in Python 3.11).
+_TRUSTED, _PROMPT, _FATAL_VERDICT = Verdict.TRUSTED, Verdict.PROMPT, Verdict.FATAL
+_TRUST, _INFO, _RECOVERABLE = Category.TRUST, Severity.INFO, ResultClass.RECOVERABLE
+_PRESENTED, _USER, _SYSTEM = Source.PRESENTED, Source.USER, Source.SYSTEM
+#: How a trusted chain's anchor is named in the summary.
+_ANCHORED_AT = {
+    AnchorKind.SYS: "a root the iPhone ships with",
+    AnchorKind.USR: "a private root installed on the iPhone with full trust",
+    AnchorKind.USR_LEAF: "a certificate installed on the iPhone as trusted",
+}
+
 _SEVERITY_ORDER = {Severity.FATAL: 0, Severity.ERROR: 1, Severity.WARNING: 2, Severity.INFO: 3}
 _CATEGORY_ORDER = {Category.TRUST: 0, Category.DEPLOYMENT: 1, Category.NOTICE: 2}
 
@@ -84,7 +96,7 @@ def analyze_chain(
     findings.sort(key=_finding_order)
     verdict = _verdict(findings)
     profile_root: ParsedCertificate | None = None
-    if verdict is Verdict.PROMPT and _root_is_installable(path):
+    if verdict is _PROMPT and _root_is_installable(path):
         profile_root = path.last.cert
         trial_user = (user or TrustStore("profile", AnchorKind.USR)).with_certificates(
             [profile_root.der]
@@ -178,7 +190,7 @@ def _finding(rule_meta: Rule, ctx: Context, hit: Hit) -> Finding:
     if hit.position is not None:
         node = ctx.nodes[hit.position]
         cert_index = node.presented_index
-        if node.source is not Source.PRESENTED:
+        if node.source is not _PRESENTED:
             evidence.setdefault("certificate", node.cert.info.subject)
             evidence.setdefault("from", node.source.value)
         evidence.setdefault("path_position", hit.position)
@@ -194,7 +206,7 @@ def _finding(rule_meta: Rule, ctx: Context, hit: Hit) -> Finding:
         cert_index=cert_index,
         evidence=evidence,
         user_sees=rule_meta.user_sees
-        if result_class is not None or severity is not Severity.INFO
+        if result_class is not None or severity is not _INFO
         else "Nothing.",
         fix=hit.fix or rule_meta.fix,
         citation=rule_meta.citation,
@@ -214,14 +226,14 @@ _NOT_OVERRIDABLE = (ResultClass.FATAL, ResultClass.DENY)
 
 
 def _verdict(findings: Sequence[Finding]) -> Verdict:
-    verdict = Verdict.TRUSTED
+    verdict = _TRUSTED
     for finding in findings:
-        if finding.category is Category.TRUST:
+        if finding.category is _TRUST:
             result_class = finding.result_class
             if result_class in _NOT_OVERRIDABLE:
-                return Verdict.FATAL
-            if result_class == ResultClass.RECOVERABLE:
-                verdict = Verdict.PROMPT
+                return _FATAL_VERDICT
+            if result_class == _RECOVERABLE:
+                verdict = _PROMPT
     return verdict
 
 
@@ -291,12 +303,8 @@ def _summary(
     root: ParsedCertificate | None,
 ) -> str:
     where = f" for {host}" if host else ""
-    if verdict is Verdict.TRUSTED:
-        kind = {
-            AnchorKind.SYS: "a root the iPhone ships with",
-            AnchorKind.USR: "a private root installed on the iPhone with full trust",
-            AnchorKind.USR_LEAF: "a certificate installed on the iPhone as trusted",
-        }.get(path.anchor, "a trusted root")
+    if verdict is _TRUSTED:
+        kind = _ANCHORED_AT.get(path.anchor, "a trusted root")
         skipped = "" if host else " (the host name was not checked)"
         return f"The iPhone trusts this certificate{where}: it chains to {kind}, and Mail connects without a warning{skipped}."
     if verdict is Verdict.NEEDS_PROFILE and root is not None:
@@ -320,7 +328,7 @@ def _lower_first(text: str) -> str:
 
 def _user_sees(verdict: Verdict, host: str | None) -> str:
     shown = host or "the server"
-    if verdict is Verdict.TRUSTED:
+    if verdict is _TRUSTED:
         return "Nothing: Mail connects without a warning."
     if verdict is Verdict.FATAL:
         return (
@@ -360,11 +368,11 @@ def _path_elements(
 
 
 def _source_label(source: Source, user: TrustStore | None, system: TrustStore) -> str:
-    if source is Source.PRESENTED:
+    if source is _PRESENTED:
         return "presented"
-    if source is Source.USER:
+    if source is _USER:
         return user.label if user else "user store"
-    if source is Source.SYSTEM:
+    if source is _SYSTEM:
         return system.label
     return "fetched (AIA)"
 

@@ -39,6 +39,17 @@ class Ending(StrEnum):
     MISSING_ISSUER = "missing_issuer"  # issuer not found -> MissingIntermediate
 
 
+#: Enum members as module globals: ``Source.PRESENTED`` goes through the enum metaclass's
+#: attribute lookup (~0.15 us in Python 3.11), and path building reads them often.
+_PRESENTED, _USER, _SYSTEM, _FETCHED = Source.PRESENTED, Source.USER, Source.SYSTEM, Source.FETCHED
+_ANCHOR, _UNTRUSTED_ROOT, _MISSING_ISSUER = (
+    Ending.ANCHOR,
+    Ending.UNTRUSTED_ROOT,
+    Ending.MISSING_ISSUER,
+)
+_USR, _USR_LEAF, _NONE = AnchorKind.USR, AnchorKind.USR_LEAF, AnchorKind.NONE
+
+
 class Node(NamedTuple):
     """One certificate of a path (a NamedTuple: paths are built for every analysis)."""
 
@@ -89,11 +100,11 @@ def build_path(
     for cert in presented[1:]:
         if cert.sha256 not in seen:
             seen.add(cert.sha256)
-            others.append(Node(cert, Source.PRESENTED, first_index[cert.sha256]))
+            others.append(Node(cert, _PRESENTED, first_index[cert.sha256]))
     for cert in fetched:
         if cert.sha256 not in seen:
             seen.add(cert.sha256)
-            others.append(Node(cert, Source.FETCHED, None))
+            others.append(Node(cert, _FETCHED, None))
 
     complete: list[BuiltPath] = []
     mismatches: list[tuple[str, int | None]] = []
@@ -103,15 +114,13 @@ def build_path(
         found: list[Node] = []
         taken = set(used)
         for store in anchor_stores:
-            source = Source.USER if store.kind is AnchorKind.USR else Source.SYSTEM
+            source = _USER if store.kind is _USR else _SYSTEM
             for candidate in store.issuers_for(child):
                 if candidate.sha256 in taken or verify_signature(child, candidate) is False:
                     continue
                 taken.add(candidate.sha256)
                 index = first_index.get(candidate.sha256)
-                found.append(
-                    Node(candidate, Source.PRESENTED if index is not None else source, index)
-                )
+                found.append(Node(candidate, _PRESENTED if index is not None else source, index))
         for other in others:
             if other.cert.subject_der != child.issuer_der or other.cert.sha256 in taken:
                 continue
@@ -127,21 +136,21 @@ def build_path(
         last = nodes[-1]
         kind = _anchor_kind(last.cert, anchor_stores)
         if kind is not None:
-            if kind is AnchorKind.USR and len(nodes) == 1:
-                kind = AnchorKind.USR_LEAF
-            complete.append(BuiltPath(tuple(nodes), kind, Ending.ANCHOR))
+            if kind is _USR and len(nodes) == 1:
+                kind = _USR_LEAF
+            complete.append(BuiltPath(tuple(nodes), kind, _ANCHOR))
             return
         if last.cert.info.self_signed:
-            complete.append(BuiltPath(tuple(nodes), AnchorKind.NONE, Ending.UNTRUSTED_ROOT))
+            complete.append(BuiltPath(tuple(nodes), _NONE, _UNTRUSTED_ROOT))
             return
         parents = parents_of(last, used) if len(nodes) < _MAX_DEPTH else []
         if not parents:
-            complete.append(BuiltPath(tuple(nodes), AnchorKind.NONE, Ending.MISSING_ISSUER))
+            complete.append(BuiltPath(tuple(nodes), _NONE, _MISSING_ISSUER))
             return
         for parent in parents:
             walk([*nodes, parent], used | {parent.cert.sha256})
 
-    leaf = Node(presented[0], Source.PRESENTED, 0)
+    leaf = Node(presented[0], _PRESENTED, 0)
     walk([leaf], {leaf.cert.sha256})
     # max() keeps the first of equal scores; with one path there is nothing to compare.
     best = complete[0] if len(complete) == 1 else max(complete, key=lambda p: _score(p, at))
@@ -156,10 +165,10 @@ def _score(path: BuiltPath, at: datetime) -> tuple[int, int, int, int, int, int]
         return bool(info.not_before and info.not_after and info.not_before <= at <= info.not_after)
 
     return (
-        path.ending is Ending.ANCHOR,
+        path.ending is _ANCHOR,
         all(valid(n) for n in path.nodes),
-        -sum(n.source is Source.FETCHED for n in path.nodes),
-        path.anchor in (AnchorKind.USR, AnchorKind.USR_LEAF),
-        path.ending is Ending.UNTRUSTED_ROOT,
+        -sum(n.source is _FETCHED for n in path.nodes),
+        path.anchor in (_USR, _USR_LEAF),
+        path.ending is _UNTRUSTED_ROOT,
         -len(path.nodes),
     )

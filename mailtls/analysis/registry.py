@@ -37,6 +37,8 @@ JUL_2019 = cf_absolute_time(583628400)
 SEP_2020 = cf_absolute_time(620611200)  # 2020-09-01T00:00Z, 398 days for system roots
 APR_2021 = cf_absolute_time(640656000)  # 2021-04-21T00:00Z, CT policy v2
 
+_ANCHOR = Ending.ANCHOR  # a module global: enum member lookups are slow in Python 3.11
+
 ALL_KINDS: tuple[AnchorKind, ...] = (
     AnchorKind.SYS,
     AnchorKind.USR,
@@ -97,7 +99,7 @@ class Context:
         self.nodes = path.nodes
         self.anchor = path.anchor
         self.leaf = path.nodes[0].cert
-        self.anchored = path.ending is Ending.ANCHOR
+        self.anchored = path.ending is _ANCHOR
 
     def ios_at_least(self, major: int) -> bool:
         return self.ios[0] >= major
@@ -117,10 +119,21 @@ class Context:
         """The SSLHostname check (computed on first use, once per context)."""
         result = self._hostname
         if result is None:
-            from mailtls.analysis.hostname import evaluate_hostname
-
-            result = self._hostname = evaluate_hostname(self)
+            result = self._hostname = _hostname_check()(self)
         return result
+
+
+_EVALUATE_HOSTNAME: list[Callable[[Context], HostnameResult]] = []
+
+
+def _hostname_check() -> Callable[[Context], HostnameResult]:
+    """:func:`mailtls.analysis.hostname.evaluate_hostname` (imported on first use: it imports
+    this module)."""
+    if not _EVALUATE_HOSTNAME:
+        from mailtls.analysis.hostname import evaluate_hostname
+
+        _EVALUATE_HOSTNAME.append(evaluate_hostname)
+    return _EVALUATE_HOSTNAME[0]
 
 
 @dataclass(slots=True)

@@ -36,6 +36,12 @@ from mailtls.model import AnchorKind, Category, ResultClass, Severity
 
 SYS, USR, USR_LEAF, NONE = AnchorKind.SYS, AnchorKind.USR, AnchorKind.USR_LEAF, AnchorKind.NONE
 R, F = ResultClass.RECOVERABLE, ResultClass.FATAL
+#: Module globals, read by the checks (an enum member lookup is slow in Python 3.11).
+UNTRUSTED_ROOT, MISSING_ISSUER, FETCHED = (
+    Ending.UNTRUSTED_ROOT,
+    Ending.MISSING_ISSUER,
+    Source.FETCHED,
+)
 SECURITY = "apple-oss-distributions/Security"
 
 # --------------------------------------------------------------------------- thresholds
@@ -151,7 +157,7 @@ def _prompt(**kw: object) -> dict[str, object]:
 def chain_anchor_required(ctx: Context) -> Iterator[Hit]:
     last = len(ctx.nodes) - 1
     cert = ctx.nodes[last].cert
-    if ctx.path.ending is Ending.UNTRUSTED_ROOT:
+    if ctx.path.ending is UNTRUSTED_ROOT:
         installable = bool(cert.is_ca and cert.subject_cns)
         yield Hit(
             last,
@@ -172,7 +178,7 @@ def chain_anchor_required(ctx: Context) -> Iterator[Hit]:
                 "on the iPhone, or use a certificate from a public CA."
             ),
         )
-    elif ctx.path.ending is Ending.MISSING_ISSUER:
+    elif ctx.path.ending is MISSING_ISSUER:
         urls = [u for u in cert.ca_issuer_urls if u.lower().startswith("http://")]
         download = (
             f" (the iPhone first tries to download it from {urls[0]}; only if that fails does Mail prompt)"
@@ -209,7 +215,7 @@ def chain_anchor_required(ctx: Context) -> Iterator[Hit]:
 )
 def ios_cts_ui_lists_ca_only(ctx: Context) -> Iterator[Hit]:
     installed = ctx.anchor in (USR, USR_LEAF)
-    if not installed and ctx.path.ending is not Ending.UNTRUSTED_ROOT:
+    if not installed and ctx.path.ending is not UNTRUSTED_ROOT:
         return
     last = len(ctx.nodes) - 1
     root = ctx.nodes[last].cert
@@ -1216,8 +1222,8 @@ _DEPLOY = {
     **_DEPLOY,
 )
 def chain_missing_intermediate(ctx: Context) -> Iterator[Hit]:
-    fetched = [p for p, n in enumerate(ctx.nodes) if n.source is Source.FETCHED]
-    if ctx.path.ending is Ending.MISSING_ISSUER:
+    fetched = [p for p, n in enumerate(ctx.nodes) if n.source is FETCHED]
+    if ctx.path.ending is MISSING_ISSUER:
         last = len(ctx.nodes) - 1
         cert = ctx.nodes[last].cert
         urls = list(cert.ca_issuer_urls)
