@@ -27,6 +27,8 @@ from mailtls.errors import CertificateParseError, InputFileError
 from mailtls.model import CertificateInfo
 
 _CACHE_LIMIT = 8192
+#: ``asn1.read_all``: ``tlv.children()`` costs a method call more, on every element read.
+_read_all = asn1.read_all
 
 
 class Extension(NamedTuple):
@@ -338,7 +340,7 @@ _V3 = b"\xa0\x03\x02\x01\x02"
 def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
     try:
         outer = asn1.read_single(der)
-        parts = outer.children()
+        parts = _read_all(outer.content)
     except asn1.DerError as exc:
         raise CertificateParseError(f"not a certificate: {exc}") from None
     if (
@@ -355,7 +357,7 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
     quirks: set[str] = set(outer.quirks)
     tbs_tlv, alg_tlv, sig_tlv = parts
     try:
-        fields = tbs_tlv.children()
+        fields = _read_all(tbs_tlv.content)
     except asn1.DerError as exc:
         raise CertificateParseError(
             f"not a certificate: TBSCertificate unreadable ({exc})"
@@ -411,7 +413,7 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
     not_before: datetime | None = None
     not_after: datetime | None = None
     try:
-        times = validity_tlv.children()
+        times = _read_all(validity_tlv.content)
         not_before = asn1.decode_time(times[0])
         not_after = asn1.decode_time(times[1])
     except (asn1.DerError, IndexError, ValueError) as exc:
@@ -561,10 +563,10 @@ def _format_name(tlv: asn1.Tlv, errors: list[str], label: str) -> tuple[str, lis
     rdns: list[str] = []
     cns: list[str] = []
     try:
-        for rdn in tlv.children():
+        for rdn in _read_all(tlv.content):
             attributes = []
-            for attribute in rdn.children():
-                oid_tlv, value_tlv = attribute.children()[:2]
+            for attribute in _read_all(rdn.content):
+                oid_tlv, value_tlv = _read_all(attribute.content)[:2]
                 oid = asn1.decode_oid(oid_tlv.content)
                 value = asn1.decode_string(value_tlv)
                 if oid == oids.COMMON_NAME:
@@ -612,7 +614,7 @@ def _read_key(spki: asn1.Tlv, errors: list[str], loaded: Any = None) -> tuple[st
     strict parse of the certificate already loaded from these bytes, or None."""
     key_type, key_size, public_key = "unknown", None, None
     try:
-        alg, bits = spki.children()[:2]
+        alg, bits = _read_all(spki.content)[:2]
         alg_key = ("key algorithm", False, alg.raw)
         shared = _SHARED.get(alg_key)
         if shared is None:
@@ -624,7 +626,7 @@ def _read_key(spki: asn1.Tlv, errors: list[str], loaded: Any = None) -> tuple[st
         key_type = oids.KEY_ALGORITHMS.get(key_oid, "unknown")
         key_data = asn1.decode_bit_string(bits.content)
         if key_type == "RSA":
-            modulus = asn1.read_single(key_data).children()[0]
+            modulus = _read_all(asn1.read_single(key_data).content)[0]
             key_size = asn1.decode_integer(modulus.content).bit_length()
         elif key_type == "EC" and len(alg_parts) > 1 and alg_parts[1].tag == asn1.OID:
             key_size = _CURVE_SIZES.get(asn1.decode_oid(alg_parts[1].content))
@@ -674,7 +676,7 @@ def _read_extensions(
 ) -> list[tuple[Extension, list[Any] | None]]:
     """Each extension, with its :data:`_SHARED_EXTENSIONS` entry (None: not shared)."""
     extensions: list[tuple[Extension, list[Any] | None]] = []
-    for ext in wrapper.children()[0].children():
+    for ext in _read_all(_read_all(wrapper.content)[0].content):
         raw = ext.raw
         shared = _SHARED_EXTENSIONS.get(raw)
         if shared is not None:
@@ -682,7 +684,7 @@ def _read_extensions(
                 quirks.add("critical=FALSE encoded explicitly")
             extensions.append((shared[0], shared))
             continue
-        items = ext.children()
+        items = _read_all(ext.content)
         oid = asn1.decode_oid(items[0].content)
         critical = False
         explicit_false = False
@@ -703,7 +705,7 @@ def _read_extensions(
 
 
 def _general_names(data: bytes) -> list[tuple[int, asn1.Tlv]]:
-    return [(item.number, item) for item in asn1.read_single(data).children()]
+    return [(item.number, item) for item in _read_all(asn1.read_single(data).content)]
 
 
 _NO_EXTENSIONS: dict[str, Any] = {
