@@ -89,6 +89,10 @@ class ParsedCertificate(NamedTuple):
     inhibit_any_policy: int | None = None  # inhibitAnyPolicy SkipCerts
     has_policy_mappings: bool = False
     scts: tuple[tuple[str, datetime | None], ...] = ()  # embedded SCTs: (log id base64, time)
+    #: Critical extensions iOS does not parse (outside its set and Apple's arc), in order.
+    unknown_critical: tuple[Extension, ...] = ()
+    #: Second and later occurrences of an extension OID, in order.
+    repeated_extensions: tuple[Extension, ...] = ()
 
     @property
     def is_ca(self) -> bool:
@@ -531,6 +535,8 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
         inhibit_any_policy=decoded["inhibit_any_policy"],
         has_policy_mappings=decoded["has_policy_mappings"],
         scts=decoded["scts"],
+        unknown_critical=decoded["unknown_critical"],
+        repeated_extensions=decoded["repeated_extensions"],
     )
     if self_issued and verify_signature(parsed, parsed) is not False:
         parsed = parsed._replace(info=replace(parsed.info, self_signed=True))
@@ -727,6 +733,8 @@ _NO_EXTENSIONS: dict[str, Any] = {
     "require_explicit_policy": None,
     "inhibit_any_policy": None,
     "has_policy_mappings": False,
+    "unknown_critical": (),
+    "repeated_extensions": (),
 }
 
 
@@ -735,9 +743,18 @@ def _decode_extensions(
 ) -> dict[str, Any]:
     out = dict(_NO_EXTENSIONS)
     seen: set[str] = set()
+    unknown_critical: list[Extension] = []
+    repeated: list[Extension] = []
     for ext, shared in extensions:
         oid = ext.oid
+        if (
+            ext.critical
+            and oid not in oids.IOS_PARSED_EXTENSIONS
+            and not oid.startswith(oids.APPLE_ARC)
+        ):
+            unknown_critical.append(ext)
         if oid in seen:
+            repeated.append(ext)
             continue  # duplicates are a finding of their own; iOS rejects the certificate
         seen.add(oid)
         decoder = _DECODERS.get(oid)
@@ -764,6 +781,10 @@ def _decode_extensions(
         if error is not None:
             errors.append(error)
             out["unparseable_extensions"] = (*out["unparseable_extensions"], ext.oid)
+    if unknown_critical:
+        out["unknown_critical"] = tuple(unknown_critical)
+    if repeated:
+        out["repeated_extensions"] = tuple(repeated)
     return out
 
 

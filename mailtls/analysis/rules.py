@@ -542,18 +542,14 @@ def policy_constraints(ctx: Context) -> Iterator[Hit]:
 )
 def unknown_critical_extension(ctx: Context) -> Iterator[Hit]:
     for position, node in enumerate(ctx.nodes):
-        for ext in node.cert.extensions:
-            if (
-                ext.critical
-                and ext.oid not in oids.IOS_PARSED_EXTENSIONS
-                and not ext.oid.startswith(oids.APPLE_ARC)
-            ):
-                yield Hit(
-                    position,
-                    f"{_who(ctx, position).capitalize()} has a critical extension iOS does not know ({ext.name}).",
-                    {"oid": ext.oid, "name": ext.name},
-                    check_key="CriticalExtensions",
-                )
+        # Critical, outside oids.IOS_PARSED_EXTENSIONS and oids.APPLE_ARC (found when parsed).
+        for ext in node.cert.unknown_critical:
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} has a critical extension iOS does not know ({ext.name}).",
+                {"oid": ext.oid, "name": ext.name},
+                check_key="CriticalExtensions",
+            )
         for oid in node.cert.unparseable_extensions:
             yield Hit(
                 position,
@@ -576,15 +572,12 @@ def unknown_critical_extension(ctx: Context) -> Iterator[Hit]:
 )
 def duplicate_extension(ctx: Context) -> Iterator[Hit]:
     for position, node in enumerate(ctx.nodes):
-        seen: set[str] = set()
-        for ext in node.cert.extensions:
-            if ext.oid in seen:
-                yield Hit(
-                    position,
-                    f"{_who(ctx, position).capitalize()} has the {ext.name} extension more than once.",
-                    {"oid": ext.oid, "name": ext.name},
-                )
-            seen.add(ext.oid)
+        for ext in node.cert.repeated_extensions:  # second and later occurrences (parse time)
+            yield Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} has the {ext.name} extension more than once.",
+                {"oid": ext.oid, "name": ext.name},
+            )
 
 
 @rule(
