@@ -543,15 +543,25 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
     return parsed
 
 
-def _strict_parse(der: bytes) -> tuple[str | None, Any]:
-    """(cryptography's complaint or None, the public key it loaded or None)."""
+_LOAD_DER: list[Any] = []
+
+
+def _load_der() -> Any:
+    """``x509.load_der_x509_certificate``, imported on first use."""
     from cryptography import x509
 
+    _LOAD_DER.append(x509.load_der_x509_certificate)
+    return _LOAD_DER[0]
+
+
+def _strict_parse(der: bytes) -> tuple[str | None, Any]:
+    """(cryptography's complaint or None, the public key it loaded or None)."""
+    load = _LOAD_DER[0] if _LOAD_DER else _load_der()
     public_key = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            cert = x509.load_der_x509_certificate(der)
+            cert = load(der)
             _ = cert.extensions
         except Exception as exc:  # cryptography raises ValueError and others
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -981,23 +991,47 @@ def verify_signature(child: ParsedCertificate, issuer: ParsedCertificate) -> boo
     return result
 
 
-def _verify(child: ParsedCertificate, issuer: ParsedCertificate) -> bool | None:
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+_HASH_TYPES: dict[str, Any] = {}  # hash name -> cryptography hash class, filled on first use
 
+
+def _hash_types() -> dict[str, Any]:
+    if not _HASH_TYPES:
+        from cryptography.hazmat.primitives import hashes
+
+        _HASH_TYPES.update(
+            md5=hashes.MD5,
+            sha1=hashes.SHA1,
+            sha224=hashes.SHA224,
+            sha256=hashes.SHA256,
+            sha384=hashes.SHA384,
+            sha512=hashes.SHA512,
+        )
+    return _HASH_TYPES
+
+
+_CRYPTOGRAPHY: list[tuple[Any, ...]] = []
+
+
+def _cryptography() -> tuple[Any, ...]:
+    """What :func:`_verify` uses of cryptography, imported once (not at module import: the
+    start-up cost; and an import statement per call costs a few microseconds)."""
+    if not _CRYPTOGRAPHY:
+        from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+        from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+
+        _CRYPTOGRAPHY.append(
+            (InvalidSignature, UnsupportedAlgorithm, dsa, ec, ed448, ed25519, padding, rsa)
+        )
+    return _CRYPTOGRAPHY[0]
+
+
+def _verify(child: ParsedCertificate, issuer: ParsedCertificate) -> bool | None:
+    InvalidSignature, UnsupportedAlgorithm, dsa, ec, ed448, ed25519, padding, rsa = _cryptography()
     public_key = issuer.public_key
     if public_key is None:
         return None
     _name, hash_name, family = oids.SIGNATURE_ALGORITHMS.get(child.signature_oid, ("", None, ""))
-    hash_types: dict[str, type[hashes.HashAlgorithm]] = {
-        "md5": hashes.MD5,
-        "sha1": hashes.SHA1,
-        "sha224": hashes.SHA224,
-        "sha256": hashes.SHA256,
-        "sha384": hashes.SHA384,
-        "sha512": hashes.SHA512,
-    }
+    hash_types = _hash_types()
     try:
         if family == "RSA-PSS" and isinstance(public_key, rsa.RSAPublicKey):
             pss_hash = child.info.signature_hash
