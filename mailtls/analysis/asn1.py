@@ -162,16 +162,24 @@ def read_all(data: bytes) -> list[Tlv]:
     offset = 0
     size = len(data)
     while offset < size:
-        # Inlined fast path of read_tlv (this loop runs for every element of a certificate).
+        # Inlined fast paths of read_tlv (this loop runs for every element of a certificate):
+        # a low tag number with a short length, or a minimal 2- or 1-octet long form.
         if offset + 1 < size:
             tag = data[offset]
-            first = data[offset + 1]
-            if tag & 0x1F != 0x1F and first < 0x80:
-                end = offset + 2 + first
-                if end <= size:
-                    append(
-                        _new(Tlv, (tag, tag & 0x1F, data[offset:end], data[offset + 2 : end], ()))
-                    )
+            if tag & 0x1F != 0x1F:
+                first = data[offset + 1]
+                start = -1
+                if first < 0x80:
+                    start = offset + 2
+                    end = start + first
+                elif first == 0x82 and offset + 3 < size and data[offset + 2]:
+                    start = offset + 4
+                    end = start + ((data[offset + 2] << 8) | data[offset + 3])
+                elif first == 0x81 and offset + 2 < size and data[offset + 2] >= 0x80:
+                    start = offset + 3
+                    end = start + data[offset + 2]
+                if start >= 0 and end <= size:
+                    append(_new(Tlv, (tag, tag & 0x1F, data[offset:end], data[start:end], ())))
                     offset = end
                     continue
         item, offset = _read_tlv_slow(data, offset, 0)

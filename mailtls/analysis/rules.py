@@ -763,10 +763,15 @@ _HOSTNAME_COMMON = {
 }
 
 
-def _hostname_hits(ctx: Context, rule_id: str, summary: str) -> Iterator[Hit]:
+def _hostname_hits(ctx: Context, rule_id: str, summary: str) -> list[Hit]:
+    """The hit of a host-name rule: one when the SSLHostname check failed for this reason.
+
+    A list, not a generator: four rules ask on every analysis, and almost always get none.
+    """
     result = ctx.hostname
     if not result.matched and result.cause == rule_id:
-        yield Hit(0, summary.format(host=ctx.host), dict(result.evidence))
+        return [Hit(0, summary.format(host=ctx.host), dict(result.evidence))]
+    return []
 
 
 @rule(
@@ -777,8 +782,8 @@ def _hostname_hits(ctx: Context, rule_id: str, summary: str) -> Iterator[Hit]:
     citation=f"ios-trust-rules.md §1c ios13_san_only; support.apple.com/103769; SecPolicyCheckCertSSLHostname ({SECURITY} OSX/sec/Security/SecPolicyLeafCallbacks.c)",
     **_HOSTNAME_COMMON,
 )
-def ios13_san_only(ctx: Context) -> Iterator[Hit]:
-    yield from _hostname_hits(
+def ios13_san_only(ctx: Context) -> list[Hit]:
+    return _hostname_hits(
         ctx,
         "ios13_san_only",
         "The certificate has no subjectAltName DNS names, and iOS never uses the subject CN, so it does not cover '{host}'.",
@@ -793,8 +798,8 @@ def ios13_san_only(ctx: Context) -> Iterator[Hit]:
     citation=f"ios-trust-rules.md §1c san_dns_syntax_filter; SecFrameworkIsDNSName ({SECURITY} OSX/sec/Security/SecCertificate.c)",
     **_HOSTNAME_COMMON,
 )
-def san_dns_syntax_filter(ctx: Context) -> Iterator[Hit]:
-    yield from _hostname_hits(
+def san_dns_syntax_filter(ctx: Context) -> list[Hit]:
+    return _hostname_hits(
         ctx,
         "san_dns_syntax_filter",
         "The certificate names '{host}' only in a malformed subjectAltName entry that iOS ignores.",
@@ -831,8 +836,8 @@ def hostname_match(ctx: Context) -> Iterator[Hit]:
     citation=f"ios-trust-rules.md §1c ip_address_names; SecPolicyCheckCertSSLHostname ({SECURITY} OSX/sec/Security/SecPolicyLeafCallbacks.c)",
     **_HOSTNAME_COMMON,
 )
-def ip_address_names(ctx: Context) -> Iterator[Hit]:
-    yield from _hostname_hits(
+def ip_address_names(ctx: Context) -> list[Hit]:
+    return _hostname_hits(
         ctx, "ip_address_names", "The certificate has no subjectAltName IP entry for {host}."
     )
 
