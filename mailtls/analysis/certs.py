@@ -558,8 +558,8 @@ def _strict_parse(der: bytes) -> tuple[str | None, Any]:
     """(cryptography's complaint or None, the public key it loaded or None)."""
     load = _LOAD_DER[0] if _LOAD_DER else _load_der()
     public_key = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    # Warnings (e.g. a zero serial) are not rejections: the certificate was read.
+    with warnings.catch_warnings(action="ignore"):
         try:
             cert = load(der)
             _ = cert.extensions
@@ -570,7 +570,6 @@ def _strict_parse(der: bytes) -> tuple[str | None, Any]:
             public_key = cert.public_key()
         except Exception:
             public_key = None  # _read_key loads it again and says why it cannot
-    del caught  # warnings (e.g. a zero serial) are not rejections: the certificate was read
     return None, public_key
 
 

@@ -68,14 +68,14 @@ def parse_ios_version(text: str | None) -> tuple[int, int]:
 # --------------------------------------------------------------------------- context
 
 
-@dataclass
+@dataclass(slots=True)
 class HostnameResult:
     matched: bool
     cause: str | None  # rule id that explains a mismatch
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Context:
     """What every rule reads: the built path, the anchor kind, the host and the moment.
 
