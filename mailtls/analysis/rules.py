@@ -640,24 +640,35 @@ def non_empty_subject(ctx: Context) -> Iterator[Hit]:
 
 def _key_hits(
     ctx: Context, table: dict[str, int], what: str, check_key: str | None = None
-) -> Iterator[Hit]:
+) -> list[Hit]:
+    """Hits for keys below ``table``'s minimum (a list: two rules ask on every analysis)."""
+    hits = []
     for position, node in enumerate(ctx.nodes):
         info = node.cert.info
         minimum = table.get(info.key_type)
         if minimum is None:
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} has a {info.key_type} key, which iOS does not accept {what}.",
-                {"key_type": info.key_type, "key_size": info.key_size, "accepted": sorted(table)},
-                check_key=check_key,
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} has a {info.key_type} key, which iOS does not accept {what}.",
+                    {
+                        "key_type": info.key_type,
+                        "key_size": info.key_size,
+                        "accepted": sorted(table),
+                    },
+                    check_key=check_key,
+                )
             )
         elif info.key_size is not None and info.key_size < minimum:
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} has a {info.key_size}-bit {info.key_type} key; iOS needs at least {minimum} bits {what}.",
-                {"key_type": info.key_type, "key_size": info.key_size, "minimum": minimum},
-                check_key=check_key,
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} has a {info.key_size}-bit {info.key_type} key; iOS needs at least {minimum} bits {what}.",
+                    {"key_type": info.key_type, "key_size": info.key_size, "minimum": minimum},
+                    check_key=check_key,
+                )
             )
+    return hits
 
 
 @rule(
@@ -673,8 +684,8 @@ def _key_hits(
     user_sees=NO_TRUST_BUTTON,
     severity=Severity.FATAL,
 )
-def weak_key_fatal(ctx: Context) -> Iterator[Hit]:
-    yield from _key_hits(ctx, FATAL_MIN_KEY_BITS, "at all")
+def weak_key_fatal(ctx: Context) -> list[Hit]:
+    return _key_hits(ctx, FATAL_MIN_KEY_BITS, "at all")
 
 
 @rule(
@@ -720,11 +731,12 @@ def _ios13_scope(ctx: Context) -> bool:
     fix="Re-issue with RSA-2048 or larger, or ECDSA P-256 or larger, for every certificate including the root.",
     **_prompt(),
 )
-def ios13_key_size(ctx: Context) -> Iterator[Hit]:
-    if _ios13_scope(ctx):
-        # Before iOS 13 the same test existed for system-trusted chains as SystemTrustedWeakKey.
-        legacy = None if ctx.ios_at_least(13) else "SystemTrustedWeakKey"
-        yield from _key_hits(ctx, IOS13_MIN_KEY_BITS, "for TLS", legacy)
+def ios13_key_size(ctx: Context) -> list[Hit]:
+    if not _ios13_scope(ctx):
+        return []
+    # Before iOS 13 the same test existed for system-trusted chains as SystemTrustedWeakKey.
+    legacy = None if ctx.ios_at_least(13) else "SystemTrustedWeakKey"
+    return _key_hits(ctx, IOS13_MIN_KEY_BITS, "for TLS", legacy)
 
 
 @rule(
@@ -1152,6 +1164,8 @@ def distrust_entrust_camerfirma(ctx: Context) -> Iterator[Hit]:
     note="Apple's OTA blocklist is not public as a file; mailtls ships the mechanism with a small data table (BLOCKED).",
 )
 def blocked_certs_keys(ctx: Context) -> Iterator[Hit]:
+    if not BLOCKED:
+        return  # nothing listed, nothing can match
     for position, node in enumerate(ctx.nodes):
         for digest, what in ((node.cert.sha256, "certificate"), (node.cert.spki_sha256, "key")):
             entry = BLOCKED.get(digest)
@@ -1321,6 +1335,8 @@ def chain_root_included(ctx: Context) -> Iterator[Hit]:
 )
 def chain_unrelated_certificate(ctx: Context) -> Iterator[Hit]:
     used = {n.cert.sha256 for n in ctx.nodes}
+    if all(cert.sha256 in used for cert in ctx.presented):
+        return  # every certificate sent is in the path (almost every chain)
     same_key = {(n.cert.subject_der, n.cert.spki_sha256): n for n in ctx.nodes}
     mismatched = {i for _, i in ctx.path.signature_mismatches}
     reported: set[str] = set()
