@@ -141,6 +141,7 @@ _GROUPS = (
     ("verdict and summary (analysis/engine.py)", "analysis/engine.py"),
     ("dataclasses.replace / model values", "dataclasses.py"),
     ("dataclasses.replace / model values", "mailtls/model.py"),
+    ("dataclasses.replace / model values", "mailtls/records.py"),
     ("cryptography: signature checks", "verify"),
     ("cryptography: strict parse and key loading", "cryptography"),
     ("cryptography: strict parse and key loading", "load_der"),
