@@ -36,6 +36,8 @@ from mailtls.model import (
 _TRUSTED, _PROMPT, _FATAL_VERDICT = Verdict.TRUSTED, Verdict.PROMPT, Verdict.FATAL
 _TRUST, _INFO, _RECOVERABLE = Category.TRUST, Severity.INFO, ResultClass.RECOVERABLE
 _PRESENTED, _USER, _SYSTEM = Source.PRESENTED, Source.USER, Source.SYSTEM
+#: ``kind.value`` for every anchor kind (``.value`` is a Python-level property of enums).
+_ANCHOR_VALUES = {kind: kind.value for kind in AnchorKind}
 #: How a trusted chain's anchor is named in the summary.
 _ANCHORED_AT = {
     AnchorKind.SYS: "a root the iPhone ships with",
@@ -82,7 +84,9 @@ def analyze_chain(
             unreadable.append(index)
             infos.append(_unreadable_info(der, index, str(exc)))
     readable = [c for c in parsed if c is not None]
-    fetched_parsed = [c for c in (_try_parse(d) for d in fetched) if c is not None]
+    fetched_parsed = (
+        [c for c in (_try_parse(d) for d in fetched) if c is not None] if fetched else []
+    )
 
     if parsed[0] is None:
         return _unreadable_leaf(infos, host or "", at, ios_label, system)
@@ -194,7 +198,7 @@ def _finding(rule_meta: Rule, ctx: Context, hit: Hit) -> Finding:
             evidence.setdefault("certificate", node.cert.info.subject)
             evidence.setdefault("from", node.source.value)
         evidence.setdefault("path_position", hit.position)
-    evidence.setdefault("anchor_kind", ctx.anchor.value)
+    evidence.setdefault("anchor_kind", _ANCHOR_VALUES[ctx.anchor])
     return Finding(
         rule_id=rule_meta.id,
         title=rule_meta.title,
