@@ -27,6 +27,9 @@ from typing import Any, TypeVar, dataclass_transform, overload
 
 __all__ = ["record"]
 
+_REQUIRED = object()  # a field without default in the __init__ template, until given
+_FACTORY = object()  # a field whose default comes from its factory, until given
+
 T = TypeVar("T", bound=type)
 
 
@@ -96,48 +99,55 @@ def _tuple_getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
 def _init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
     """``__init__`` for the class: the same parameters and errors as the generated one.
 
-    Values go straight into the instance's ``__dict__`` in field order (what the generated
-    ``object.__setattr__`` calls do, in one step).
+    The instance's ``__dict__`` is a copy of a template in field order (defaults filled in)
+    updated with the arguments: a few C calls whatever the number of fields. Python loops
+    run only when some field is left to its default factory or may be missing.
     """
     names = tuple(f.name for f in fields)
     count = len(names)
-    missing_value = dataclasses.MISSING
-    specs: list[tuple[str, Any, Any]] = []  # (name, default, factory), in field order
-    required = 0
+    template: dict[str, Any] = {}
+    required: list[str] = []
+    factories: list[tuple[str, Callable[[], Any]]] = []
     for f in fields:
-        factory = None if f.default_factory is dataclasses.MISSING else f.default_factory
-        if f.default is dataclasses.MISSING and factory is None:
-            if required < len(specs):
+        if f.default is not dataclasses.MISSING:
+            template[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            template[f.name] = _FACTORY
+            factories.append((f.name, f.default_factory))
+        else:
+            if len(required) < len(template):
                 raise TypeError(f"non-default argument {f.name!r} follows default argument")
-            required += 1
-        specs.append((f.name, f.default, factory))
+            template[f.name] = _REQUIRED
+            required.append(f.name)
     where = f"{cls.__qualname__}.__init__()"
+    set_dict = object.__setattr__
+    least = len(required)
+    #: The required fields a call with N positional arguments must name as keywords.
+    required_after = [frozenset(required[n:]) for n in range(least + 1)]
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        values = template.copy()
         given = len(args)
-        values = self.__dict__
         if given:
-            if given > count:
+            if given > count or (kwargs and not kwargs.keys().isdisjoint(names[:given])):
                 _refuse(args, kwargs)
             values.update(zip(names, args, strict=False))
-        used = 0
-        for name, default, factory in specs[given:]:
-            if name in kwargs:
-                values[name] = kwargs[name]
-                used += 1
-            elif factory is not None:
-                values[name] = factory()
-            elif default is not missing_value:
-                values[name] = default
-            else:
+        if kwargs:
+            values.update(kwargs)
+            if len(values) != count:
                 _refuse(args, kwargs)
-        if used != len(kwargs):
-            _refuse(args, kwargs)
+        if given + len(kwargs) < count:  # some fields take their default, or are missing
+            if given < least and not kwargs.keys() >= required_after[given]:
+                _refuse(args, kwargs)
+            for name, factory in factories:
+                if values[name] is _FACTORY:
+                    values[name] = factory()
+        set_dict(self, "__dict__", values)
 
     def _refuse(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """Raise the TypeError Python gives for these arguments."""
         if len(args) > count:
-            takes = f"from {required + 1} to {count + 1}" if required < count else str(count + 1)
+            takes = f"from {least + 1} to {count + 1}" if least < count else str(count + 1)
             raise TypeError(
                 f"{where} takes {takes} positional arguments but {len(args) + 1} were given"
             )
@@ -146,7 +156,7 @@ def _init(cls: Any, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[...,
                 raise TypeError(f"{where} got multiple values for argument {key!r}")
             if key not in names:
                 raise TypeError(f"{where} got an unexpected keyword argument {key!r}")
-        missing = [repr(name) for name in names[len(args) : required] if name not in kwargs]
+        missing = [repr(name) for name in required[len(args) :] if name not in kwargs]
         if len(missing) == 1:
             listed = missing[0]
         else:
