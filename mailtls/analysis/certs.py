@@ -124,14 +124,37 @@ _PEM_BLOCK = re.compile(
 _CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"}
 
 
+_PEM_LABEL = re.compile(rb"[A-Z0-9 ]+")
+
+
 def pem_blocks(data: bytes) -> list[tuple[str, bytes]]:
-    """(label, DER) for every PEM block; base64 errors raise ValueError."""
+    """(label, DER) for every PEM block; base64 errors raise ValueError.
+
+    A block is ``-----BEGIN LABEL-----``, the body, and the first ``-----END LABEL-----``
+    after it (the regular expression ``_PEM_BLOCK`` says the same; this scan with
+    ``bytes.find`` is several times faster on certifi's bundle, read at every check).
+    RFC 1421 header lines (with ':') and blank lines are left out of the body.
+    """
     blocks: list[tuple[str, bytes]] = []
-    for match in _PEM_BLOCK.finditer(data):
-        body = b"".join(
-            line for line in match.group(2).splitlines() if line.strip() and b":" not in line
-        )
-        blocks.append((match.group(1).decode("ascii"), base64.b64decode(body, validate=False)))
+    find = data.find
+    position = 0
+    while (begin := find(b"-----BEGIN ", position)) >= 0:
+        label_end = find(b"-----", begin + 11)
+        label = data[begin + 11 : label_end] if label_end >= 0 else b""
+        if not label or not _PEM_LABEL.fullmatch(label):
+            position = begin + 1
+            continue
+        marker = b"-----END " + label + b"-----"
+        end = find(marker, label_end + 5)
+        if end < 0:
+            position = begin + 1
+            continue
+        body = data[label_end + 5 : end].strip()
+        if b":" in body:
+            body = b"".join(line for line in body.splitlines() if line.strip() and b":" not in line)
+        # Non-validating base64 skips the line breaks (and any other non-alphabet byte).
+        blocks.append((label.decode("ascii"), base64.b64decode(body, validate=False)))
+        position = end + len(marker)
     return blocks
 
 

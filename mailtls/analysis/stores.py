@@ -26,9 +26,16 @@ from mailtls.model import AnchorKind
 def _subject_of(der: bytes) -> bytes:
     """Raw subject Name of a certificate, read without a full parse (b"" if unreadable)."""
     try:
-        fields = asn1.read_single(der).children()[0].children()
-        pos = 1 if fields[0].is_context(0) else 0
-        return fields[pos + 4].raw
+        certificate, _ = asn1.read_tlv(der)
+        tbs, _ = asn1.read_tlv(certificate.content)
+        fields = tbs.content
+        element, offset = asn1.read_tlv(fields)
+        if element.is_context(0):  # [0] version, then the serial number
+            element, offset = asn1.read_tlv(fields, offset)
+        for _ in range(3):  # signature algorithm, issuer, validity
+            element, offset = asn1.read_tlv(fields, offset)
+        subject, _ = asn1.read_tlv(fields, offset)
+        return subject.raw
     except (asn1.DerError, IndexError):
         return b""
 
