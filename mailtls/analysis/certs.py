@@ -17,7 +17,7 @@ import hashlib
 import ipaddress
 import re
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 from mailtls.analysis import asn1, oids
 from mailtls.errors import CertificateParseError, InputFileError
 from mailtls.model import CertificateInfo
+from mailtls.records import record
 
 _CACHE_LIMIT = 8192
 #: ``asn1.read_all``: ``tlv.children()`` costs a method call more, on every element read.
@@ -43,7 +44,7 @@ class Extension(NamedTuple):
         return oids.EXTENSION_NAMES.get(self.oid, self.oid)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NameConstraints:
     critical: bool
     permitted_dns: tuple[str, ...] = ()

@@ -10,13 +10,14 @@ in docs/rules.md says what mailtls does *not* check, and why.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mailtls.analysis.certs import ParsedCertificate
 from mailtls.analysis.path import BuiltPath, Ending, Node
 from mailtls.model import AnchorKind, Category, ResultClass, Severity
+from mailtls.records import record
 
 # --------------------------------------------------------------------------- dates
 
@@ -68,38 +69,65 @@ def parse_ios_version(text: str | None) -> tuple[int, int]:
 # --------------------------------------------------------------------------- context
 
 
-@dataclass(slots=True)
 class HostnameResult:
-    matched: bool
-    cause: str | None  # rule id that explains a mismatch
-    evidence: dict[str, Any] = field(default_factory=dict)
+    """The SSLHostname check's outcome (a plain class with slots: see :class:`Context`)."""
+
+    __slots__ = ("cause", "evidence", "matched")
+
+    def __init__(
+        self, matched: bool, cause: str | None, evidence: dict[str, Any] | None = None
+    ) -> None:
+        self.matched = matched
+        self.cause = cause  # rule id that explains a mismatch
+        self.evidence: dict[str, Any] = {} if evidence is None else evidence
+
+    def __repr__(self) -> str:
+        return f"HostnameResult({self.matched!r}, {self.cause!r}, {self.evidence!r})"
 
 
-@dataclass(slots=True)
 class Context:
     """What every rule reads: the built path, the anchor kind, the host and the moment.
 
     ``nodes``, ``anchor``, ``leaf`` and ``anchored`` are read from ``path`` once, when the
-    context is made (the rules read them hundreds of times per analysis).
+    context is made (the rules read them hundreds of times per analysis). A plain class with
+    slots, like :class:`Hit` and :class:`HostnameResult`: these are made for every analysis
+    and never compared, and a dataclass costs ~1-2 ms each to define at import (issue 8).
     """
 
-    path: BuiltPath
-    host: str | None
-    at: datetime
-    ios: tuple[int, int]
-    presented: tuple[ParsedCertificate, ...]
-    nodes: tuple[Node, ...] = field(init=False, repr=False, compare=False)
-    anchor: AnchorKind = field(init=False, repr=False, compare=False)
-    leaf: ParsedCertificate = field(init=False, repr=False, compare=False)
-    anchored: bool = field(init=False, repr=False, compare=False)
-    _hostname: HostnameResult | None = field(default=None, init=False, repr=False, compare=False)
+    __slots__ = (
+        "_hostname",
+        "anchor",
+        "anchored",
+        "at",
+        "host",
+        "ios",
+        "leaf",
+        "nodes",
+        "path",
+        "presented",
+    )
 
-    def __post_init__(self) -> None:
-        path = self.path
-        self.nodes = path.nodes
-        self.anchor = path.anchor
-        self.leaf = path.nodes[0].cert
+    def __init__(
+        self,
+        path: BuiltPath,
+        host: str | None,
+        at: datetime,
+        ios: tuple[int, int],
+        presented: tuple[ParsedCertificate, ...],
+    ) -> None:
+        self.path = path
+        self.host = host
+        self.at = at
+        self.ios = ios
+        self.presented = presented
+        self.nodes: tuple[Node, ...] = path.nodes
+        self.anchor: AnchorKind = path.anchor
+        self.leaf: ParsedCertificate = path.nodes[0].cert
         self.anchored = path.ending is _ANCHOR
+        self._hostname: HostnameResult | None = None
+
+    def __repr__(self) -> str:
+        return f"Context(host={self.host!r}, at={self.at!r}, anchor={self.anchor!r})"
 
     def ios_at_least(self, major: int) -> bool:
         return self.ios[0] >= major
@@ -136,30 +164,55 @@ def _hostname_check() -> Callable[[Context], HostnameResult]:
     return _EVALUATE_HOSTNAME[0]
 
 
-@dataclass(slots=True)
 class Hit:
     """One firing of a rule: which certificate (path position), what and why.
 
-    Not frozen: a frozen dataclass sets each of its ten fields through
-    ``object.__setattr__``, and hits are made for every analysis; nothing changes one after
-    the rule yields it.
+    Not frozen (hits are made for every analysis; nothing changes one after the rule yields
+    it) and a plain class with slots (see :class:`Context`).
     """
 
-    position: int | None
-    summary: str
-    evidence: dict[str, Any] = field(default_factory=dict)
-    check_key: str | None = None  # when a rule reports more than one Apple key
-    severity: Severity | None = None
-    result_class: ResultClass | None = None
-    remedy: str | None = None
-    fix: str | None = None  # when the fix depends on what was found
-    clear_result_class: bool = False  # an informational hit of a trust rule
+    __slots__ = (
+        "check_key",
+        "clear_result_class",
+        "evidence",
+        "fix",
+        "position",
+        "remedy",
+        "result_class",
+        "severity",
+        "summary",
+    )
+
+    def __init__(
+        self,
+        position: int | None,
+        summary: str,
+        evidence: dict[str, Any] | None = None,
+        check_key: str | None = None,  # when a rule reports more than one Apple key
+        severity: Severity | None = None,
+        result_class: ResultClass | None = None,
+        remedy: str | None = None,
+        fix: str | None = None,  # when the fix depends on what was found
+        clear_result_class: bool = False,  # an informational hit of a trust rule
+    ) -> None:
+        self.position = position
+        self.summary = summary
+        self.evidence: dict[str, Any] = {} if evidence is None else evidence
+        self.check_key = check_key
+        self.severity = severity
+        self.result_class = result_class
+        self.remedy = remedy
+        self.fix = fix
+        self.clear_result_class = clear_result_class
+
+    def __repr__(self) -> str:
+        return f"Hit({self.position!r}, {self.summary!r}, {self.evidence!r})"
 
 
 CheckFunction = Callable[[Context], Iterable[Hit]]
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     id: str
     title: str

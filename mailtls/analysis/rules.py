@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from mailtls.analysis import oids
@@ -33,6 +32,7 @@ from mailtls.analysis.registry import (
     rule,
 )
 from mailtls.model import AnchorKind, Category, ResultClass, Severity
+from mailtls.records import record
 
 SYS, USR, USR_LEAF, NONE = AnchorKind.SYS, AnchorKind.USR, AnchorKind.USR_LEAF, AnchorKind.NONE
 R, F = ResultClass.RECOVERABLE, ResultClass.FATAL
@@ -59,7 +59,7 @@ EXPIRY_WARNING = timedelta(days=30)
 SLIP = 3600  # the hour of slack Apple adds to 825 days
 
 
-@dataclass(frozen=True)
+@record
 class ValidityLimit:
     """A maximum lifetime for leaves issued on or after ``issued_from``."""
 

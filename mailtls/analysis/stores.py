@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from mailtls.analysis import asn1
@@ -21,6 +20,7 @@ from mailtls.analysis.certs import (
 )
 from mailtls.errors import InputFileError
 from mailtls.model import AnchorKind
+from mailtls.records import record
 
 
 def _subject_of(der: bytes) -> bytes:
@@ -40,23 +40,26 @@ def _subject_of(der: bytes) -> bytes:
         return b""
 
 
-@dataclass(frozen=True)
+@record
 class TrustStore:
     """A set of anchors. ``kind`` is SYS for the system store, USR for installed roots."""
 
     label: str
     kind: AnchorKind
     certificates: tuple[bytes, ...] = ()  # DER
-    _by_subject: dict[bytes, tuple[bytes, ...]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
-    _digests: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
+    @functools.cached_property
+    def _by_subject(self) -> dict[bytes, tuple[bytes, ...]]:
+        """The certificates by raw subject name (made on first use, once)."""
         index: dict[bytes, list[bytes]] = {}
         for der in self.certificates:
             index.setdefault(_subject_of(der), []).append(der)
-        self._by_subject.update({k: tuple(v) for k, v in index.items()})
+        return {k: tuple(v) for k, v in index.items()}
+
+    def indexed(self) -> TrustStore:
+        """This store with its index made now (loading threads call it)."""
+        _ = self._by_subject
+        return self
 
     def __len__(self) -> int:
         return len(self.certificates)
@@ -113,7 +116,7 @@ def _system_store(path: Path | None) -> TrustStore:
         certs = load_certificates(path)
         return TrustStore(
             f"system roots from {path} ({len(certs)} certificates)", AnchorKind.SYS, tuple(certs)
-        )
+        ).indexed()
     import certifi
 
     bundle = Path(certifi.where())
@@ -123,7 +126,7 @@ def _system_store(path: Path | None) -> TrustStore:
         certs = []
     return TrustStore(
         _CERTIFI_LABEL.format(version=certifi.__version__), AnchorKind.SYS, tuple(certs)
-    )
+    ).indexed()
 
 
 def user_store(paths: Sequence[Path]) -> TrustStore:
@@ -136,4 +139,4 @@ def user_store(paths: Sequence[Path]) -> TrustStore:
         f"installed on the iPhone with full trust: {names}" if paths else "none installed",
         AnchorKind.USR,
         tuple(certs),
-    )
+    ).indexed()
