@@ -39,7 +39,7 @@ import contextlib
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -153,16 +153,18 @@ async def check_async(
 # --------------------------------------------------------------------------- planning
 
 
-@dataclass
 class _HostPlan:
     """One host name to probe: which schemes, on which port (None: the default)."""
 
-    host: str
-    services: dict[tuple[str, int], None] = field(default_factory=dict)  # (scheme, port)
-    is_ip: bool = False
-    #: A bare domain that discovery found mail hosts for: when the name itself has no
-    #: address, it is dropped with a note instead of seven DNS errors.
-    domain_only_if_resolves: bool = False
+    __slots__ = ("domain_only_if_resolves", "host", "is_ip", "services")
+
+    def __init__(self, host: str, *, is_ip: bool = False) -> None:
+        self.host = host
+        self.services: dict[tuple[str, int], None] = {}  # (scheme, port), in order
+        self.is_ip = is_ip
+        #: A bare domain that discovery found mail hosts for: when the name itself has no
+        #: address, it is dropped with a note instead of seven DNS errors.
+        self.domain_only_if_resolves = False
 
 
 def _default_port(scheme: str) -> int:
