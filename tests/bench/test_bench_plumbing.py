@@ -31,7 +31,7 @@ def bench() -> Iterator[ModuleType]:
 def test_defaults_run_every_section(bench: ModuleType) -> None:
     args = bench.parse_args([])
     assert args.sections == ["startup", "host", "fleet", "offline"]
-    assert (args.rounds, args.fleet_size, args.no_fail) == (7, 1000, False)
+    assert (args.rounds, args.fleet_size, args.no_fail) == (15, 1000, False)
 
 
 def test_only_picks_sections(bench: ModuleType) -> None:
