@@ -41,7 +41,7 @@ AT = datetime(2026, 6, 1, tzinfo=UTC)
 NOT_BEFORE, NOT_AFTER = AT - timedelta(days=60), AT + timedelta(days=300)
 
 Chain = tuple[str, tuple[bytes, ...]]
-PASSES = 3
+PASSES = 5
 
 
 class _Ca:
