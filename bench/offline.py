@@ -190,7 +190,7 @@ def main(argv: list[str]) -> int:
         directory = Path(work)
         user = _store(roots, directory)
         analyse_all(chains[:20], user)  # imports and one-time set-up out of the figures
-        # Three passes, caches cleared before each (so every pass starts cold); the median.
+        # PASSES passes, caches cleared before each (so every pass starts cold); the median.
         passes = sorted((analyse_all(chains, user) for _ in range(PASSES)), key=lambda r: r[0])
         cpu, wall, verdicts = passes[len(passes) // 2]
         print(
