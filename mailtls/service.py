@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import field, replace
@@ -198,7 +199,7 @@ class _Check:
         self.history: History | None = None
         self.store_labels: dict[str, str] = {}
         self._stores: asyncio.Future[tuple[Any, Any]]
-        self._stores_task: asyncio.Future[tuple[Any, Any]] | None = None
+        self._stores_thread: threading.Thread | None = None
         self._stores_scheduled = False
 
     def _check_ios_version(self) -> None:
@@ -262,11 +263,13 @@ class _Check:
                 self.history.record(report)
             return report
         finally:
-            for future in (work, self._stores, self._stores_task):
-                if future is not None and not future.done():
+            for future in (work, self._stores):
+                if not future.done():
                     future.cancel()
                     with contextlib.suppress(BaseException):
                         await future
+            if self._stores_thread is not None:
+                self._stores_thread.join()  # nothing outlives the check
             if self._stores.done() and not self._stores.cancelled():
                 self._stores.exception()  # retrieved: never "exception was never retrieved"
             if self.history is not None:
@@ -293,19 +296,29 @@ class _Check:
             asyncio.get_running_loop().call_soon(self._start_stores)
 
     def _start_stores(self) -> None:
-        if self._stores_task is None and not self._stores.done():
-            self._stores_task = asyncio.ensure_future(asyncio.to_thread(self._load_stores))
-            self._stores_task.add_done_callback(self._stores_loaded)
+        if self._stores_thread is None and not self._stores.done():
+            loop = asyncio.get_running_loop()
 
-    def _stores_loaded(self, task: asyncio.Future[tuple[Any, Any]]) -> None:
+            def load() -> None:
+                # A plain thread rather than asyncio.to_thread: no executor to import, start
+                # and shut down for one job (issue 8). The result crosses back to the loop.
+                try:
+                    stores = self._load_stores()
+                except BaseException as exc:  # handed to whoever awaits the stores
+                    loop.call_soon_threadsafe(self._stores_loaded, None, exc)
+                else:
+                    loop.call_soon_threadsafe(self._stores_loaded, stores, None)
+
+            self._stores_thread = threading.Thread(target=load, name="mailtls-stores", daemon=True)
+            self._stores_thread.start()
+
+    def _stores_loaded(self, stores: tuple[Any, Any] | None, exc: BaseException | None) -> None:
         if self._stores.done():
             return
-        if task.cancelled():
-            self._stores.cancel()
-        elif (exc := task.exception()) is not None:
+        if exc is not None:
             self._stores.set_exception(exc)
         else:
-            self._stores.set_result(task.result())
+            self._stores.set_result(stores)  # type: ignore[arg-type]
 
     async def stores(self) -> tuple[Any, Any]:
         """The (system, user) stores, loading them now if they were not started yet."""
