@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from pathlib import Path
 
 import certifi
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailtls.analysis.certs import _PEM_BLOCK, parse_certificate, pem_blocks
+from mailtls.analysis.certs import parse_certificate, pem_blocks
 from mailtls.analysis.stores import _subject_of, system_store
+
+#: The definition of a PEM block (what the package's scanner used to be).
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----", re.DOTALL)
 
 
 def reference(data: bytes) -> list[tuple[str, bytes]]:
