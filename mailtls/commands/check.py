@@ -246,15 +246,20 @@ def _existing_file(name: str, flag: str) -> Path:
     return path
 
 
-def build_options(args: argparse.Namespace) -> CheckOptions:
+def ip_address(text: str) -> str:
+    """An ``--address`` value in canonical form (``[::1]`` -> ``::1``); ValueError if not an IP."""
     import ipaddress
 
+    return str(ipaddress.ip_address(text.strip().strip("[]")))
+
+
+def build_options(args: argparse.Namespace) -> CheckOptions:
     from mailtls.service import CheckOptions
 
     addresses = []
     for text in args.address:
         try:
-            addresses.append(str(ipaddress.ip_address(text.strip().strip("[]"))))
+            addresses.append(ip_address(text))
         except ValueError:
             raise UsageError(f"--address {text!r}: not an IP address") from None
     if not args.timeout > 0:
@@ -406,21 +411,15 @@ def preconnect(targets: Sequence[str], args: argparse.Namespace) -> Any:
     :class:`~mailtls.probe.preconnect.Preconnected` or None. Bad input is left alone here:
     :func:`build_options` and the check report it in their own words.
     """
-    import socket
-
     from mailtls.errors import MailtlsError
     from mailtls.model import service_for_scheme
     from mailtls.probe.preconnect import LIMIT, Preconnected
     from mailtls.targets import parse_target
 
-    addresses: list[str] = []
-    for text in args.address:
-        address = text.strip().strip("[]")
-        try:
-            socket.inet_pton(socket.AF_INET6 if ":" in address else socket.AF_INET, address)
-        except (OSError, ValueError):
-            return None
-        addresses.append(address)
+    try:  # the same form the probes will ask for (build_options makes the options)
+        addresses = [ip_address(text) for text in args.address]
+    except ValueError:
+        return None
     per_endpoint = 1 if args.no_versions else 3  # the capture, TLS 1.2, TLS 1.0 + 1.1
     plan: list[tuple[str, int]] = []
     for text in targets:
