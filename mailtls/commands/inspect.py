@@ -166,13 +166,9 @@ def _cert_line(cert: CertificateInfo) -> str:
 
 
 def _finding_lines(finding: Finding) -> list[str]:
-    tags = [finding.rule_id]
-    if finding.check_key:
-        tags.append(finding.check_key)
-    if finding.result_class:
-        tags.append(str(finding.result_class))
-    if finding.cert_index is not None:
-        tags.append(f"certificate {finding.cert_index}")
+    from mailtls.report.text import finding_tags
+
+    tags = finding_tags(finding)
     lines = [
         f"  {_MARKS.get(str(finding.severity), '-')} {finding.title} [{', '.join(tags)}]",
         f"      {finding.summary}",

@@ -93,7 +93,8 @@ def _cert_line(cert: CertificateInfo, at: datetime) -> str:
     )
 
 
-def _finding_lines(finding: Finding, paint: _Painter, indent: str) -> list[str]:
+def finding_tags(finding: Finding) -> list[str]:
+    """What a finding line shows in brackets: rule id, Apple's key, result class, certificate."""
     tags = [finding.rule_id]
     if finding.check_key:
         tags.append(finding.check_key)
@@ -101,6 +102,11 @@ def _finding_lines(finding: Finding, paint: _Painter, indent: str) -> list[str]:
         tags.append(str(finding.result_class))
     if finding.cert_index is not None:
         tags.append(f"certificate {finding.cert_index}")
+    return tags
+
+
+def _finding_lines(finding: Finding, paint: _Painter, indent: str) -> list[str]:
+    tags = finding_tags(finding)
     mark = paint(_SEVERITY_MARK[finding.severity], _SEVERITY_COLOUR[finding.severity])
     lines = [f"{indent}{mark} {finding.title} [{', '.join(tags)}]"]
     if finding.summary:
