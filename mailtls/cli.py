@@ -81,11 +81,11 @@ def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
     return parser
 
 
-#: Commands that call :func:`resume_gc` themselves once their start-up is over.
-_RESUME_GC_ITSELF = ("check",)
+#: Commands that call :func:`resume_gc` themselves once their start-up is over and whose
+#: process may end without the interpreter's teardown (:func:`_exit_now`; not with --tui).
+_LEAN_COMMANDS = ("check",)
 _gc_paused = False
-#: Set for a command whose process may end without the interpreter's teardown (see main).
-_exit_at_once = False
+_exit_at_once = False  # set by _main when a lean command has finished
 
 
 def resume_gc() -> None:
@@ -140,6 +140,7 @@ def _exit_now(code: int) -> None:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    global _exit_at_once
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
     try:
@@ -148,12 +149,12 @@ def _main(argv: Sequence[str] | None) -> int:
         if not getattr(args, "command", None):
             parser.print_help(sys.stderr)
             return ExitCode.USAGE
-        if args.command not in _RESUME_GC_ITSELF:
+        lean = args.command in _LEAN_COMMANDS and not getattr(args, "tui", False)
+        if args.command not in _LEAN_COMMANDS:
             resume_gc()
         module = importlib.import_module(f"mailtls.commands.{args.command}")
         code = int(module.run(args))
-        global _exit_at_once
-        _exit_at_once = args.command == "check" and not getattr(args, "tui", False)
+        _exit_at_once = lean
         return code
     except SystemExit as exc:  # --help / --version
         return int(exc.code or 0) if isinstance(exc.code, int) else ExitCode.OK
