@@ -287,6 +287,11 @@ def sslyze_python() -> Path | None:
     return python if python.exists() else None
 
 
+def sslyze_command(sslyze: Path, endpoints: Path, *extra: str) -> list[str]:
+    """bench/sslyze_driver.py run by sslyze's own interpreter on an endpoints JSON file."""
+    return [str(sslyze), "-W", "ignore", str(BENCH / "sslyze_driver.py"), str(endpoints), *extra]
+
+
 def install_sslyze() -> None:
     """sslyze in its own venv: its pinned cryptography never meets the project's."""
     print(f"installing {SSLYZE_SPEC} into {SSLYZE_VENV} ...", flush=True)
@@ -538,16 +543,7 @@ def bench_host(results: Results, rounds: int) -> None:
         if sslyze is not None:
 
             def run_sslyze() -> Run:
-                run = measure(
-                    [
-                        str(sslyze),
-                        "-W",
-                        "ignore",
-                        str(BENCH / "sslyze_driver.py"),
-                        str(endpoints_file),
-                    ],
-                    env=env,
-                )
+                run = measure(sslyze_command(sslyze, endpoints_file), env=env)
                 require(run, "sslyze", check_sslyze)
                 return run
 
@@ -586,11 +582,15 @@ def bench_host(results: Results, rounds: int) -> None:
         theirs = runs["sslyze certinfo (API)"]
         theirs_median = median([r.wall for r in theirs])
         ratio = ours_median / theirs_median
+        # The same comparison round by round (each pair ran back to back, so a slow moment
+        # of this shared machine hits both): information, the target uses the medians.
+        pairs = sorted(a.wall / b.wall for a, b in zip(ours, theirs, strict=False))
         results.figures["host sslyze"] = {
             "median_s": theirs_median,
             "cpu_s": median([r.cpu for r in theirs]),
             "peak_mib": max(r.rss_mib for r in theirs),
             "ratio": ratio,
+            "pairwise_ratios": pairs,
         }
         results.target(
             "host time vs sslyze",
@@ -598,10 +598,6 @@ def bench_host(results: Results, rounds: int) -> None:
             f"mailtls {ours_median:.3f} s / sslyze {theirs_median:.3f} s = {ratio:.2f}x;"
             f" limit {HOST_RATIO_MAX}x",
         )
-        # The same comparison round by round (each pair ran back to back, so a slow moment
-        # of this shared machine hits both): information, the target uses the medians.
-        pairs = sorted(a.wall / b.wall for a, b in zip(ours, theirs, strict=False))
-        results.figures["host sslyze"]["pairwise_ratios"] = pairs
         print(
             f"  per-round ratios mailtls/sslyze: median {median(pairs):.2f}x, "
             f"range {pairs[0]:.2f}-{pairs[-1]:.2f}x over {len(pairs)} rounds (information)"
@@ -754,17 +750,7 @@ def bench_fleet(results: Results, rounds: int, size: int, concurrency: int) -> N
             if sslyze is not None:
 
                 def run_sslyze() -> Run:
-                    run = measure(
-                        [
-                            str(sslyze),
-                            "-W",
-                            "ignore",
-                            str(BENCH / "sslyze_driver.py"),
-                            str(endpoints_json),
-                            str(concurrency),
-                        ],
-                        env=env,
-                    )
+                    run = measure(sslyze_command(sslyze, endpoints_json, str(concurrency)), env=env)
                     require(run, "sslyze (fleet)", check_sslyze)
                     return run
 
