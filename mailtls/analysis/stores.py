@@ -8,6 +8,7 @@ default store (certifi's bundle) costs a few milliseconds, once per process.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -117,16 +118,56 @@ def _system_store(path: Path | None) -> TrustStore:
         return TrustStore(
             f"system roots from {path} ({len(certs)} certificates)", AnchorKind.SYS, tuple(certs)
         ).indexed()
-    import certifi
-
-    bundle = Path(certifi.where())
+    bundle, version = certifi_bundle()
     try:
         certs = certificates_from_bytes(bundle.read_bytes(), str(bundle))
     except (OSError, InputFileError):
         certs = []
     return TrustStore(
-        _CERTIFI_LABEL.format(version=certifi.__version__), AnchorKind.SYS, tuple(certs)
+        _CERTIFI_LABEL.format(version=version), AnchorKind.SYS, tuple(certs)
     ).indexed()
+
+
+def certifi_bundle() -> tuple[Path, str]:
+    """certifi's ``cacert.pem`` and certifi's version, without importing certifi if possible.
+
+    ``import certifi`` loads ``importlib.resources`` (with tempfile, zipfile, shutil), about
+    10 ms of a 0.2 s check (issue 8), to find a file that an ordinary installation keeps
+    beside the package. So the package is located without importing it; certifi itself is
+    asked only when it is already imported, or when the bundle is not a plain file there
+    (a zip import, a layout we do not know).
+    """
+    module = sys.modules.get("certifi")
+    if module is None:
+        from importlib.util import find_spec
+
+        try:
+            spec = find_spec("certifi")
+        except (ImportError, ValueError):
+            spec = None
+        for location in (spec.submodule_search_locations or ()) if spec else ():
+            bundle, init = Path(location, "cacert.pem"), Path(location, "__init__.py")
+            version = _version_in(init)
+            if version and bundle.is_file():
+                return bundle, version
+    import certifi
+
+    return Path(certifi.where()), str(certifi.__version__)
+
+
+def _version_in(init: Path) -> str | None:
+    """The ``__version__ = "..."`` string assigned in a package's ``__init__.py``, or None."""
+    try:
+        text = init.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in text.splitlines():
+        name, equals, value = line.partition("=")
+        if equals and name.strip() == "__version__":
+            value = value.split("#", 1)[0].strip()
+            if len(value) > 2 and value[0] == value[-1] and value[0] in "\"'":
+                return value[1:-1]
+    return None
 
 
 def user_store(paths: Sequence[Path]) -> TrustStore:
