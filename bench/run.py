@@ -51,6 +51,8 @@ SSLYZE_VENV = CACHE / "sslyze"
 SSLYZE_SPEC = "sslyze==6.*"
 #: The interpreter itself, never a shim script in front of it (pyenv's is a bash script).
 PYTHON = os.path.realpath(sys.executable)
+#: The interpreter that runs mailtls and the ``python3 -c pass`` baseline (``--python``).
+TOOL_PYTHON = PYTHON
 SECTIONS = ("startup", "host", "fleet", "offline")
 MIB = 1024 * 1024
 
@@ -279,7 +281,7 @@ def process_cpu(pid: int) -> float:
 
 def mailtls(*args: str) -> list[str]:
     """``mailtls ARGS`` as the console script runs it, from this checkout."""
-    return [PYTHON, "-m", "mailtls", *args]
+    return [TOOL_PYTHON, "-m", "mailtls", *args]
 
 
 def sslyze_python() -> Path | None:
@@ -378,7 +380,7 @@ def bench_startup(results: Results, rounds: int) -> None:
     print("\n== start-up: mailtls --version / check --help vs python3 -c pass", flush=True)
     env = child_env()
     tools = {
-        "python3 -c pass": lambda: measure([PYTHON, "-c", "pass"], env=env),
+        "python3 -c pass": lambda: measure([TOOL_PYTHON, "-c", "pass"], env=env),
         "mailtls --version": lambda: measure(mailtls("--version"), env=env),
         "mailtls check --help": lambda: measure(mailtls("check", "--help"), env=env),
     }
@@ -399,7 +401,7 @@ def bench_startup(results: Results, rounds: int) -> None:
             f" limit {STARTUP_RATIO_MAX}x",
         )
     results.figures["startup python3 -c pass"] = {"median_s": base}
-    traced = measure([PYTHON, "-X", "importtime", "-m", "mailtls", "check", "--help"], env=env)
+    traced = measure([TOOL_PYTHON, "-X", "importtime", "-m", "mailtls", "check", "--help"], env=env)
     heavy = imported_heavy(traced.stderr)
     results.target(
         "'check --help' imports no textual/cryptography/asyncio",
@@ -556,7 +558,7 @@ def bench_host(results: Results, rounds: int) -> None:
         print_table(runs)
 
         # Does a real check import textual? One more run, traced.
-        traced = measure([PYTHON, "-X", "importtime", "-m", "mailtls", *check_args], env=env)
+        traced = measure([TOOL_PYTHON, "-X", "importtime", "-m", "mailtls", *check_args], env=env)
         require(traced, "mailtls check (traced)")
         textual = [m for m in imported_heavy(traced.stderr) if m in ("textual", "rich")]
         results.target(
@@ -893,7 +895,9 @@ def bench_fleet(results: Results, rounds: int, size: int, concurrency: int) -> N
 
 def bench_offline(results: Results, chains: int) -> None:
     print(f"\n== offline analysis: {chains} typical 3-certificate chains, one core", flush=True)
-    run = measure([PYTHON, str(BENCH / "offline.py"), str(chains)], env=child_env(), timeout=900)
+    run = measure(
+        [TOOL_PYTHON, str(BENCH / "offline.py"), str(chains)], env=child_env(), timeout=900
+    )
     require(run, "offline analysis")
     print("\n".join("  " + line for line in run.stdout.rstrip().splitlines()))
     figures = json.loads(run.stdout.strip().splitlines()[-1].removeprefix("RESULT "))
@@ -943,6 +947,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"install {SSLYZE_SPEC} into {SSLYZE_VENV} first (needs the package index)",
     )
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        help="interpreter for mailtls and the 'python3 -c pass' baseline, e.g. a virtual"
+        " environment's bin/python with mailtls installed (default: this one)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE")
     parser.add_argument("--no-fail", action="store_true", help="report missed targets but exit 0")
     return parser
@@ -982,6 +992,47 @@ def machine_line() -> str:
     )
 
 
+def use_python(python: str) -> None:
+    """Run mailtls (and the bare-interpreter baseline) with ``python`` (``--python``)."""
+    global TOOL_PYTHON
+    path = Path(python).absolute()  # not resolved: a venv's bin/python is a symlink
+    try:
+        probe = subprocess.run(
+            [str(path), "-c", "import mailtls, cryptography, dns, certifi; print('ok')"],
+            capture_output=True,
+            text=True,
+            env=child_env(),
+            check=False,
+        )
+    except OSError as exc:
+        raise BenchError(f"--python {python}: cannot run it ({exc.strerror})") from None
+    if probe.returncode != 0 or probe.stdout.strip() != "ok":
+        last = (probe.stderr.strip().splitlines() or ["not a Python interpreter"])[-1]
+        raise BenchError(f"--python {python}: cannot import mailtls and its dependencies: {last}")
+    TOOL_PYTHON = str(path)
+
+
+def startup_imports(python: Path | str) -> str:
+    """What an interpreter imports before running anything (``site`` and ``.pth`` files).
+
+    This machine's base interpreter has a ``.pth`` file that imports certifi into every
+    process (~30 ms); sslyze's virtual environment does not read it. Printed so that the
+    start-up and one-host figures can be read with that in mind.
+    """
+    probe = subprocess.run(
+        [str(python), "-c", "import sys; print(len(sys.modules), 'certifi' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        check=False,
+    )
+    try:
+        count, certifi = probe.stdout.split()
+    except ValueError:
+        return "unknown"
+    return f"{count} modules at start-up" + (", certifi among them" if certifi == "True" else "")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.install_peers and sslyze_python() is None:
@@ -989,6 +1040,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = Results()
     started = time.monotonic()
     print(f"mailtls benchmark: {machine_line()}", flush=True)
+    try:
+        if args.python:
+            use_python(args.python)
+    except BenchError as exc:
+        print(f"bench: FAILED: the benchmark could not run: {exc}", file=sys.stderr)
+        return 2
+    sslyze = sslyze_python()
+    print(f"mailtls runs with {TOOL_PYTHON}: {startup_imports(TOOL_PYTHON)}", flush=True)
+    if sslyze is not None:
+        print(f"sslyze runs with {sslyze}: {startup_imports(sslyze)}", flush=True)
+    results.figures["mailtls interpreter"] = f"{TOOL_PYTHON} ({startup_imports(TOOL_PYTHON)})"
     speed = calibration()
     print(f"calibration: a 3M-iteration Python loop took {speed:.3f} CPU s", flush=True)
     results.figures["machine at start"] = machine_line()

@@ -112,3 +112,25 @@ def test_memory_is_the_tool_s_own_not_the_benchmark_s(bench: ModuleType) -> None
     del ballast
     assert run.returncode == 0
     assert run.rss_mib < 40
+
+
+@pytest.mark.parametrize("python", ["/nonexistent/bin/python", "/bin/true"])
+def test_another_interpreter_must_run_mailtls(bench: ModuleType, python: str) -> None:
+    with pytest.raises(bench.BenchError, match="--python"):
+        bench.use_python(python)
+    assert bench.TOOL_PYTHON == bench.PYTHON
+
+
+def test_another_interpreter_runs_mailtls_and_the_baseline(
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    link = tmp_path / "python"  # a venv's bin/python is a symlink: used as given
+    link.symlink_to(bench.PYTHON)
+    monkeypatch.setattr(bench, "TOOL_PYTHON", bench.PYTHON)
+    bench.use_python(str(link))
+    assert str(link) == bench.TOOL_PYTHON
+    assert bench.mailtls("--version")[:3] == [str(link), "-m", "mailtls"]
+    count, said = bench.startup_imports(link).split(" ", 1)
+    assert int(count) > 10
+    assert said.startswith("modules at start-up")
+    assert bench.startup_imports("/bin/true") == "unknown"
