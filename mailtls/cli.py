@@ -8,7 +8,6 @@ person unless ``--debug`` is given.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import importlib
 import sys
@@ -17,6 +16,10 @@ from collections.abc import Sequence
 from mailtls import __version__
 from mailtls.errors import MailtlsError, UsageError
 from mailtls.exitcodes import ExitCode
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (and re): start-up
+if TYPE_CHECKING:
+    import argparse
 
 #: Command modules, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
@@ -42,9 +45,21 @@ class ArgumentError(UsageError):
         self.prog = prog
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise ArgumentError(self.prog, f"{message} (see '{self.prog} --help')")
+_PARSER_CLASS: list[type[argparse.ArgumentParser]] = []
+
+
+def _parser_class() -> type[argparse.ArgumentParser]:
+    """An ArgumentParser whose errors are :class:`ArgumentError` (argparse imported on first
+    use: ``mailtls --version`` never needs it)."""
+    if not _PARSER_CLASS:
+        import argparse
+
+        class _Parser(argparse.ArgumentParser):
+            def error(self, message: str) -> None:  # type: ignore[override]
+                raise ArgumentError(self.prog, f"{message} (see '{self.prog} --help')")
+
+        _PARSER_CLASS.append(_Parser)
+    return _PARSER_CLASS[0]
 
 
 def commands_needed(args: Sequence[str]) -> tuple[str, ...]:
@@ -65,7 +80,8 @@ def commands_needed(args: Sequence[str]) -> tuple[str, ...]:
 
 
 def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser_class = _parser_class()
+    parser = parser_class(
         prog="mailtls",
         description=(
             "Why does the iPhone say 'Cannot Verify Server Identity'? mailtls probes a mail "
@@ -75,7 +91,7 @@ def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mailtls {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=parser_class)
     for name in commands:
         importlib.import_module(f"mailtls.commands.{name}").register(subparsers)
     return parser
@@ -142,6 +158,9 @@ def _exit_now(code: int) -> None:
 def _main(argv: Sequence[str] | None) -> int:
     global _exit_at_once
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list == ["--version"]:  # what argparse's version action prints, without argparse
+        print(f"mailtls {__version__}")
+        return ExitCode.OK
     debug = "--debug" in args_list
     try:
         parser = build_parser(commands_needed(args_list))

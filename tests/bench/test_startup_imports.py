@@ -6,12 +6,16 @@ that a loaded machine cannot make the test flaky.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from mailtls.cli import COMMANDS, commands_needed
+
+REPO = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import sys
@@ -21,18 +25,24 @@ try:
 except SystemExit as exc:
     code = exc.code
 loaded = sorted(m for m in sys.modules if m.split('.')[0] in {{'mailtls', 'textual', 'rich',
-    'cryptography', 'asyncio', 'dns', 'json'}})
+    'cryptography', 'asyncio', 'dns', 'json', 'argparse', 'typing'}})
 print('LOADED', ' '.join(loaded), file=sys.stderr)
 """
 
 
-def loaded_after(argv: list[str]) -> set[str]:
+def loaded_after(argv: list[str], *, site: bool = True) -> set[str]:
+    """Modules loaded by ``main(argv)`` in a fresh interpreter; ``site=False``: without the
+    ``site`` module, whose ``.pth`` files on this machine import certifi (and with it typing)
+    into every process."""
+    flags = [] if site else ["-S"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(argv=argv)],
+        [sys.executable, *flags, "-c", PROBE.format(argv=argv)],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
+        env=env,
     )
     line = next(x for x in done.stderr.splitlines() if x.startswith("LOADED"))
     return set(line.split()[1:])
@@ -42,6 +52,24 @@ def test_version_imports_no_command() -> None:
     loaded = loaded_after(["--version"])
     assert not {m for m in loaded if m.startswith("mailtls.commands.")}
     assert not {m for m in loaded if m.split(".")[0] in ("textual", "cryptography", "asyncio")}
+    # A bare interpreter starts in ~12 ms; argparse (with re and gettext) or typing would add
+    # a third of that to printing one line.
+    assert not loaded_after(["--version"], site=False) & {"argparse", "typing"}
+    assert {"argparse", "typing"} <= loaded_after(["check", "--help"], site=False)  # can fail
+
+
+def test_version_prints_what_argparse_would() -> None:
+    from mailtls import __version__
+
+    for argv in (["--version"], ["--debug", "--version"]):  # the second goes through argparse
+        done = subprocess.run(
+            [sys.executable, "-m", "mailtls", *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert (done.returncode, done.stdout, done.stderr) == (0, f"mailtls {__version__}\n", "")
 
 
 def test_check_help_imports_only_the_check_command() -> None:
