@@ -158,11 +158,16 @@ class History:
 
     def record(self, report: Report) -> None:
         """Write every endpoint of a finished check, in one transaction."""
+        self.record_endpoints(report.endpoints, report.started_at)
+
+    def record_endpoints(self, reports: Iterable[EndpointReport], started_at: datetime) -> None:
+        """Write these endpoints of a check that started at ``started_at``, in one
+        transaction (a streamed check writes its hosts in batches as they finish)."""
         rows = []
         upserts = []
-        for endpoint_report in report.endpoints:
+        for endpoint_report in reports:
             endpoint = endpoint_report.endpoint
-            checked_at = _iso(endpoint_report.probe.started_at or report.started_at)
+            checked_at = _iso(endpoint_report.probe.started_at or started_at)
             chain = endpoint_report.analysis.chain if endpoint_report.analysis else ()
             leaf = chain[0].sha256 if chain else None
             verdict = str(endpoint_report.verdict) if endpoint_report.verdict else None

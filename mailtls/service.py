@@ -126,15 +126,26 @@ def check(
     *,
     observer: CheckObserver | None = None,
     now: datetime | None = None,
+    keep_endpoints: bool = True,
 ) -> Report:
-    """Check every target; never raises for a bad target or an unreachable endpoint."""
+    """Check every target; never raises for a bad target or an unreachable endpoint.
+
+    ``keep_endpoints=False`` streams: each endpoint goes to the observer and is let go once
+    its host is finished (its cross-endpoint findings made, its history rows written), so
+    memory does not grow with the fleet; the report then lists no endpoints (the observer
+    keeps what it needs, e.g. :class:`mailtls.report.outcome.Tally` for the exit code).
+    """
     # The report leaves the loop in a box, not as the main task's result: Python 3.11's
     # asyncio.run formats repr() of that task (result included) twice while restoring the
     # SIGINT handler, which for a fleet report costs time and memory in O(report size).
     box: list[Report] = []
 
     async def main() -> None:
-        box.append(await check_async(targets, options, observer=observer, now=now))
+        box.append(
+            await check_async(
+                targets, options, observer=observer, now=now, keep_endpoints=keep_endpoints
+            )
+        )
 
     asyncio.run(main())
     return box[0]
@@ -146,9 +157,11 @@ async def check_async(
     *,
     observer: CheckObserver | None = None,
     now: datetime | None = None,
+    keep_endpoints: bool = True,
 ) -> Report:
     """The same as :func:`check`, for callers that already run an event loop."""
-    return await _Check(targets, options, observer or CheckObserver(), now).run()
+    check = _Check(targets, options, observer or CheckObserver(), now, keep_endpoints)
+    return await check.run()
 
 
 # --------------------------------------------------------------------------- planning
@@ -184,6 +197,7 @@ class _Check:
         options: CheckOptions,
         observer: CheckObserver,
         now: datetime | None,
+        keep_endpoints: bool = True,
     ) -> None:
         self.targets = tuple(t.strip() for t in targets if t.strip())
         self.options = options
@@ -196,6 +210,13 @@ class _Check:
         self.problems: list[Finding] = []  # discovery that found nothing or failed
         self.plans: dict[str, _HostPlan] = {}
         self.done: list[EndpointReport] = []
+        self.keep_endpoints = keep_endpoints
+        # Streaming (keep_endpoints=False): a host's endpoints until the host is finished,
+        # then only its cross-endpoint findings and, briefly, its history rows.
+        self.pending: dict[str, list[EndpointReport]] = {}
+        self.consistency: dict[str, tuple[Finding, ...]] = {}
+        self.discovered: dict[str, tuple[Finding, ...]] = {}
+        self.unrecorded: list[EndpointReport] = []
         self.history: History | None = None
         self.store_labels: dict[str, str] = {}
         self._stores: asyncio.Future[tuple[Any, Any]]
@@ -244,11 +265,7 @@ class _Check:
                 self._start_stores()
                 await self._stores
             self.done.sort(key=lambda r: _endpoint_order(r.endpoint))
-            findings = (
-                tuple(self.problems)
-                + consistency_findings(self.done)
-                + discovery_findings(self.hosts, self.done)
-            )
+            findings = tuple(self.problems) + self._cross_endpoint_findings()
             report = Report(
                 targets=self.targets,
                 endpoints=tuple(self.done),
@@ -260,7 +277,10 @@ class _Check:
                 errors=tuple(self.errors),
             )
             if self.history is not None:
-                self.history.record(report)
+                if self.keep_endpoints:
+                    self.history.record(report)
+                else:
+                    self._record_finished(at_least=1)
             return report
         finally:
             for future in (work, self._stores):
@@ -473,6 +493,18 @@ class _Check:
         dns_slots: asyncio.Semaphore,
         probe_slots: asyncio.Semaphore,
     ) -> None:
+        await self._host_endpoints(plan, judge, base, dns_slots, probe_slots)
+        if not self.keep_endpoints:
+            self._host_finished(plan.host)
+
+    async def _host_endpoints(
+        self,
+        plan: _HostPlan,
+        judge: _Judge,
+        base: Any,
+        dns_slots: asyncio.Semaphore,
+        probe_slots: asyncio.Semaphore,
+    ) -> None:
         async with dns_slots:
             dns_started = time.monotonic()
             answer = await self._addresses(plan)
@@ -523,8 +555,45 @@ class _Check:
             finding = leaf_changed_finding(previous, report)
             if finding is not None:
                 report = replace(report, findings=(*report.findings, finding))
-        self.done.append(report)
+        if self.keep_endpoints:
+            self.done.append(report)
+        else:
+            self.pending.setdefault(report.endpoint.host, []).append(report)
         self.observer.on_endpoint_done(report)
+
+    # ----------------------------------------------------------------- cross-endpoint
+
+    #: Endpoints whose history rows a streamed check writes in one transaction.
+    HISTORY_BATCH = 512
+
+    def _host_finished(self, host: str) -> None:
+        """Streaming: a host's endpoints are all done. Its cross-endpoint findings are made
+        now (they never look beyond one host), its rows queued for the history, and its
+        endpoint reports let go."""
+        reports = sorted(self.pending.pop(host, ()), key=lambda r: _endpoint_order(r.endpoint))
+        self.consistency[host] = consistency_findings(reports)
+        self.discovered[host] = discovery_findings(
+            [source for source in self.hosts if source.host == host], reports
+        )
+        if self.history is not None:
+            self.unrecorded.extend(reports)
+            self._record_finished(at_least=self.HISTORY_BATCH)
+
+    def _record_finished(self, at_least: int) -> None:
+        """Write the queued history rows once there are ``at_least`` of them."""
+        if self.history is not None and len(self.unrecorded) >= at_least:
+            self.history.record_endpoints(self.unrecorded, self.started_at)
+            self.unrecorded = []
+
+    def _cross_endpoint_findings(self) -> tuple[Finding, ...]:
+        """Consistency findings by host name, then discovery findings in the order the
+        hosts were found: the same whether the endpoints were kept or streamed."""
+        if self.keep_endpoints:
+            return consistency_findings(self.done) + discovery_findings(self.hosts, self.done)
+        discovered = dict.fromkeys(s.host for s in self.hosts if s.source != "argument")
+        return tuple(
+            f for host in sorted(self.consistency) for f in self.consistency[host]
+        ) + tuple(f for host in discovered for f in self.discovered.get(host, ()))
 
     # ----------------------------------------------------------------- stores, history
 

@@ -582,8 +582,16 @@ def check_and_print(
 
         lines = JsonLinesWriter(out)
     warm_up = _WarmUp(output_format)
+    # JSON Lines streams: an endpoint is written and let go (memory stays flat however large
+    # the fleet); only --compare needs every endpoint at the end.
+    keep = lines is None or before is not None
     try:
-        report = check(targets, options, observer=_Observers(progress, lines, warm_up))  # type: ignore[arg-type]
+        report = check(
+            targets,
+            options,
+            observer=_Observers(progress, lines, warm_up),  # type: ignore[arg-type]
+            keep_endpoints=keep,
+        )
     finally:
         if progress is not None:
             progress.clear()
@@ -592,7 +600,7 @@ def check_and_print(
         print(f"mailtls: error: {error}", file=err)
     if lines is not None:
         lines.finish(report)
-        code = int(exit_code(report, fail_on))
+        code = int(exit_code(report, fail_on, tally=lines.tally))
     else:
         code = write_report(report, output_format, fail_on, out, verbose=verbose)
     if before is not None:

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from mailtls import __version__
 from mailtls.model import Analysis, EndpointReport, Finding, Report
-from mailtls.report.outcome import FailOn, counts, endpoint_sentence, exit_code, level
+from mailtls.report.outcome import FailOn, Tally, counts, endpoint_sentence, exit_code, level
 from mailtls.serialize import to_jsonable
 
 SCHEMA_VERSION = "1.0"
@@ -158,10 +158,15 @@ def render_lines(report: Report) -> str:
 
 
 class JsonLinesWriter:
-    """Writes one line per endpoint as it finishes (an observer for :func:`service.check`)."""
+    """Writes one line per endpoint as it finishes (an observer for :func:`service.check`).
+
+    It keeps nothing of an endpoint but its share of the exit code (``tally``), so that a
+    check run with ``keep_endpoints=False`` holds no endpoint once its line is written.
+    """
 
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
+        self.tally = Tally()
 
     def on_hosts(self, hosts: Any) -> None:
         pass
@@ -172,6 +177,7 @@ class JsonLinesWriter:
     def on_endpoint_done(self, report: EndpointReport) -> None:
         self.stream.write(endpoint_line(report))
         self.stream.flush()
+        self.tally.add(report)
 
     def finish(self, report: Report) -> None:
         self.stream.write(closing_lines(report))

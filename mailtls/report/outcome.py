@@ -95,23 +95,55 @@ def endpoint_rank(report: EndpointReport) -> int:
 
 def fails(report: Report, fail_on: FailOn | str = FailOn.PROMPT) -> bool:
     """Does anything reach the ``--fail-on`` threshold?"""
-    threshold = _THRESHOLD[FailOn(fail_on)]
-    if any(endpoint_rank(e) >= threshold for e in report.endpoints):
-        return True
-    judged = [f for f in report.findings if f.rule_id != "discovery_failed"]
-    return worst_severity(judged) >= threshold
+    return Tally(report.endpoints).fails(report, fail_on)
 
 
 def unchecked(report: Report) -> list[EndpointReport]:
     return [e for e in report.endpoints if not is_checked(e)]
 
 
-def exit_code(report: Report, fail_on: FailOn | str = FailOn.PROMPT) -> ExitCode:
-    if fails(report, fail_on):
+class Tally:
+    """What the exit code needs of the endpoints, gathered one endpoint at a time.
+
+    A streamed check (``--format jsonl``) writes and forgets each endpoint, so its report
+    holds none; the writer keeps this instead (three numbers, whatever the fleet size).
+    """
+
+    __slots__ = ("count", "unchecked", "worst")
+
+    def __init__(self, reports: Iterable[EndpointReport] = ()) -> None:
+        self.count = 0
+        self.unchecked = 0
+        self.worst = -1  # the highest endpoint_rank seen
+        for report in reports:
+            self.add(report)
+
+    def add(self, report: EndpointReport) -> None:
+        self.count += 1
+        self.unchecked += not is_checked(report)
+        self.worst = max(self.worst, endpoint_rank(report))
+
+    def fails(self, report: Report, fail_on: FailOn | str = FailOn.PROMPT) -> bool:
+        """:func:`fails` for these endpoints and the report's cross-endpoint findings."""
+        threshold = _THRESHOLD[FailOn(fail_on)]
+        if self.worst >= threshold:
+            return True
+        judged = [f for f in report.findings if f.rule_id != "discovery_failed"]
+        return worst_severity(judged) >= threshold
+
+
+def exit_code(
+    report: Report, fail_on: FailOn | str = FailOn.PROMPT, tally: Tally | None = None
+) -> ExitCode:
+    """The exit code (module docstring); ``tally``: the endpoints, when the report was
+    streamed and holds none of them."""
+    if tally is None:
+        tally = Tally(report.endpoints)
+    if tally.fails(report, fail_on):
         return ExitCode.IPHONE_FAILS
-    if unchecked(report) or any(f.rule_id == "discovery_failed" for f in report.findings):
+    if tally.unchecked or any(f.rule_id == "discovery_failed" for f in report.findings):
         return ExitCode.UNCHECKED
-    if report.errors or not report.endpoints:
+    if report.errors or not tally.count:
         return ExitCode.USAGE
     return ExitCode.OK
 
