@@ -496,6 +496,7 @@ class _Check:
         await self._host_endpoints(plan, judge, base, dns_slots, probe_slots)
         if not self.keep_endpoints:
             self._host_finished(plan.host)
+            judge.forget(plan.host)
 
     async def _host_endpoints(
         self,
@@ -679,8 +680,17 @@ class _Judge:
 
     def __init__(self, check: _Check) -> None:
         self.check = check
-        self.cache: dict[tuple[tuple[bytes, ...], str], Analysis] = {}
+        self.cache: dict[str, dict[tuple[bytes, ...], Analysis]] = {}  # host -> chain -> it
+        # One copy of each chain's bytes, shared by the endpoints serving it: across the
+        # whole check when it keeps its endpoints, within a host when it streams.
         self.chains: dict[tuple[bytes, ...], tuple[bytes, ...]] = {}
+        self.host_chains: dict[str, dict[tuple[bytes, ...], tuple[bytes, ...]]] = {}
+
+    def forget(self, host: str) -> None:
+        """A streamed check's host is finished: its analyses and chains are not needed again
+        (no other host has its name)."""
+        self.cache.pop(host, None)
+        self.host_chains.pop(host, None)
 
     async def judge(self, result: ProbeResult) -> EndpointReport:
         from mailtls.analysis import analyze_chain, transport_findings
@@ -693,12 +703,14 @@ class _Judge:
         if result.status is not Status.OK or not result.chain:
             return EndpointReport(result, None, tuple(findings))
         # Endpoints serving the same chain share one copy of its bytes (fleet memory).
-        chain = self.chains.setdefault(result.chain, result.chain)
+        host = result.endpoint.host
+        shared = self.chains if self.check.keep_endpoints else self.host_chains.setdefault(host, {})
+        chain = shared.setdefault(result.chain, result.chain)
         if chain is not result.chain:
             result = replace(result, chain=chain)
-        key = (chain, result.endpoint.host)
+        analyses = self.cache.setdefault(host, {})
         try:
-            analysis = self.cache.get(key)
+            analysis = analyses.get(chain)
             if analysis is None:
                 system, user = await self.check.stores()
                 analysis = analyze_chain(
@@ -709,7 +721,7 @@ class _Judge:
                     user=user,
                     ios_version=self.check.options.ios_version,
                 )
-                self.cache[key] = analysis
+                analyses[chain] = analysis
         except Exception as exc:  # one broken rule never loses the report
             findings.append(_analysis_error(result, "the chain analysis", exc))
             return EndpointReport(result, None, tuple(findings))
