@@ -572,10 +572,12 @@ class _Check:
         now (they never look beyond one host), its rows queued for the history, and its
         endpoint reports let go."""
         reports = sorted(self.pending.pop(host, ()), key=lambda r: _endpoint_order(r.endpoint))
-        self.consistency[host] = consistency_findings(reports)
-        self.discovered[host] = discovery_findings(
-            [source for source in self.hosts if source.host == host], reports
-        )
+        consistency = consistency_findings(reports)
+        discovered = discovery_findings([s for s in self.hosts if s.host == host], reports)
+        if consistency:  # most hosts have none: nothing is kept for them
+            self.consistency[host] = consistency
+        if discovered:
+            self.discovered[host] = discovered
         if self.history is not None:
             self.unrecorded.extend(reports)
             self._record_finished(at_least=self.HISTORY_BATCH)
