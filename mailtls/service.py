@@ -217,6 +217,7 @@ class _Check:
         self.consistency: dict[str, tuple[Finding, ...]] = {}
         self.discovered: dict[str, tuple[Finding, ...]] = {}
         self.unrecorded: list[EndpointReport] = []
+        self.found_by: dict[str, list[HostSource]] | None = None  # discovered names, by host
         self.history: History | None = None
         self.store_labels: dict[str, str] = {}
         self._stores: asyncio.Future[tuple[Any, Any]]
@@ -573,7 +574,13 @@ class _Check:
         endpoint reports let go."""
         reports = sorted(self.pending.pop(host, ()), key=lambda r: _endpoint_order(r.endpoint))
         consistency = consistency_findings(reports)
-        discovered = discovery_findings([s for s in self.hosts if s.host == host], reports)
+        if self.found_by is None:  # the hosts are all planned before the first probe
+            self.found_by = {}
+            for source in self.hosts:
+                if source.source != "argument":
+                    self.found_by.setdefault(source.host, []).append(source)
+        found_by = self.found_by.get(host)
+        discovered = discovery_findings(found_by, reports) if found_by else ()
         if consistency:  # most hosts have none: nothing is kept for them
             self.consistency[host] = consistency
         if discovered:
