@@ -75,13 +75,6 @@ class BuiltPath(NamedTuple):
         return self.nodes[-1]
 
 
-def _anchor_kind(cert: ParsedCertificate, stores: Sequence[TrustStore]) -> AnchorKind | None:
-    for store in stores:
-        if store.contains(cert):
-            return store.kind
-    return None
-
-
 def build_path(
     presented: Sequence[ParsedCertificate],
     *,
@@ -91,50 +84,88 @@ def build_path(
     fetched: Sequence[ParsedCertificate] = (),
 ) -> BuiltPath:
     """The best path from ``presented[0]`` towards an anchor."""
-    anchor_stores = [s for s in (user, system) if s is not None]
-    first_index: dict[str, int] = {}
-    for i, cert in enumerate(presented):
-        first_index.setdefault(cert.sha256, i)
-    others: list[Node] = []
-    seen: set[str] = {presented[0].sha256}
-    for cert in presented[1:]:
-        if cert.sha256 not in seen:
-            seen.add(cert.sha256)
-            others.append(Node(cert, _PRESENTED, first_index[cert.sha256]))
-    for cert in fetched:
-        if cert.sha256 not in seen:
-            seen.add(cert.sha256)
-            others.append(Node(cert, _FETCHED, None))
+    search = _Search(presented, user, system, fetched)
+    leaf = Node(presented[0], _PRESENTED, 0)
+    search.walk([leaf], {leaf.cert.sha256})
+    complete = search.complete
+    # max() keeps the first of equal scores; with one path there is nothing to compare.
+    best = complete[0] if len(complete) == 1 else max(complete, key=lambda p: _score(p, at))
+    if not search.mismatches:
+        return best
+    return BuiltPath(best.nodes, best.anchor, best.ending, tuple(dict.fromkeys(search.mismatches)))
 
-    complete: list[BuiltPath] = []
-    mismatches: list[tuple[str, int | None]] = []
 
-    def parents_of(node: Node, used: set[str]) -> list[Node]:
+class _Search:
+    """One depth-first search for paths (a plain class rather than nested functions: a
+    recursive closure refers to itself, so every search would leave a reference cycle for
+    the garbage collector)."""
+
+    __slots__ = ("complete", "first_index", "mismatches", "others", "stores")
+
+    def __init__(
+        self,
+        presented: Sequence[ParsedCertificate],
+        user: TrustStore | None,
+        system: TrustStore,
+        fetched: Sequence[ParsedCertificate],
+    ) -> None:
+        #: The anchor stores in the order they are asked, each with the source it stands for.
+        self.stores: list[tuple[TrustStore, Source]] = [(system, _source_of(system))]
+        if user is not None:
+            self.stores.insert(0, (user, _source_of(user)))
+        first_index: dict[str, int] = {}
+        for i, cert in enumerate(presented):
+            first_index.setdefault(cert.sha256, i)
+        self.first_index = first_index
+        others: list[Node] = []
+        seen: set[str] = {presented[0].sha256}
+        for cert in presented[1:]:
+            if cert.sha256 not in seen:
+                seen.add(cert.sha256)
+                others.append(Node(cert, _PRESENTED, first_index[cert.sha256]))
+        for cert in fetched:
+            if cert.sha256 not in seen:
+                seen.add(cert.sha256)
+                others.append(Node(cert, _FETCHED, None))
+        self.others = others
+        self.complete: list[BuiltPath] = []
+        #: (child sha256, candidate presented index) of named issuers that did not sign.
+        self.mismatches: list[tuple[str, int | None]] = []
+
+    def anchor_kind(self, cert: ParsedCertificate) -> AnchorKind | None:
+        for store, _source in self.stores:
+            if store.contains(cert):
+                return store.kind
+        return None
+
+    def parents_of(self, node: Node, used: set[str]) -> list[Node]:
         child = node.cert
         found: list[Node] = []
         taken = set(used)
-        for store in anchor_stores:
-            source = _USER if store.kind is _USR else _SYSTEM
+        first_index = self.first_index
+        for store, source in self.stores:
             for candidate in store.issuers_for(child):
                 if candidate.sha256 in taken or verify_signature(child, candidate) is False:
                     continue
                 taken.add(candidate.sha256)
                 index = first_index.get(candidate.sha256)
                 found.append(Node(candidate, _PRESENTED if index is not None else source, index))
-        for other in others:
-            if other.cert.subject_der != child.issuer_der or other.cert.sha256 in taken:
+        issuer = child.issuer_der
+        for other in self.others:
+            if other.cert.subject_der != issuer or other.cert.sha256 in taken:
                 continue
             if verify_signature(child, other.cert) is False:
-                mismatches.append((child.sha256, other.presented_index))
+                self.mismatches.append((child.sha256, other.presented_index))
                 continue
             found.append(other)
         return found
 
-    def walk(nodes: list[Node], used: set[str]) -> None:
+    def walk(self, nodes: list[Node], used: set[str]) -> None:
+        complete = self.complete
         if len(complete) >= _MAX_PATHS:
             return
         last = nodes[-1]
-        kind = _anchor_kind(last.cert, anchor_stores)
+        kind = self.anchor_kind(last.cert)
         if kind is not None:
             if kind is _USR and len(nodes) == 1:
                 kind = _USR_LEAF
@@ -143,20 +174,16 @@ def build_path(
         if last.cert.info.self_signed:
             complete.append(BuiltPath(tuple(nodes), _NONE, _UNTRUSTED_ROOT))
             return
-        parents = parents_of(last, used) if len(nodes) < _MAX_DEPTH else []
+        parents = self.parents_of(last, used) if len(nodes) < _MAX_DEPTH else []
         if not parents:
             complete.append(BuiltPath(tuple(nodes), _NONE, _MISSING_ISSUER))
             return
         for parent in parents:
-            walk([*nodes, parent], used | {parent.cert.sha256})
+            self.walk([*nodes, parent], used | {parent.cert.sha256})
 
-    leaf = Node(presented[0], _PRESENTED, 0)
-    walk([leaf], {leaf.cert.sha256})
-    # max() keeps the first of equal scores; with one path there is nothing to compare.
-    best = complete[0] if len(complete) == 1 else max(complete, key=lambda p: _score(p, at))
-    if not mismatches:
-        return best
-    return BuiltPath(best.nodes, best.anchor, best.ending, tuple(dict.fromkeys(mismatches)))
+
+def _source_of(store: TrustStore) -> Source:
+    return _USER if store.kind is _USR else _SYSTEM
 
 
 def _score(path: BuiltPath, at: datetime) -> tuple[int, int, int, int, int, int]:
