@@ -474,7 +474,10 @@ class _Check:
 
         Hosts are resolved and endpoints probed at most ``concurrency`` at a time (one
         semaphore each), so a large batch starts probing while later names still resolve,
-        and sockets in flight stay bounded.
+        and sockets in flight stay bounded. A host's pipeline starts only when fewer than
+        ``HOSTS_AHEAD`` x ``concurrency`` hosts are under way: without that bound every
+        host of a fleet resolved at once and queued all its endpoints for the probe slots,
+        a few KiB each (issue 8: memory must not grow with the fleet).
         """
         from mailtls.probe import ProbeOptions
 
@@ -482,9 +485,19 @@ class _Check:
         width = max(1, self.options.concurrency)
         dns_slots = asyncio.Semaphore(width)
         probe_slots = asyncio.Semaphore(width)
+        host_slots = asyncio.Semaphore(self.HOSTS_AHEAD * width)
+
+        def release(_task: object) -> None:
+            host_slots.release()
+
         async with asyncio.TaskGroup() as group:
             for plan in self.plans.values():
-                group.create_task(self._host(plan, judge, base, dns_slots, probe_slots))
+                await host_slots.acquire()
+                task = group.create_task(self._host(plan, judge, base, dns_slots, probe_slots))
+                task.add_done_callback(release)
+
+    #: Hosts under way at once, in multiples of --concurrency (see :meth:`_probe_all`).
+    HOSTS_AHEAD = 2
 
     async def _host(
         self,

@@ -9,6 +9,7 @@ one lab and SMTP port the other (a consistency finding).
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import io
 import weakref
@@ -215,3 +216,29 @@ def test_the_jsonl_writer_tallies_what_it_wrote(good_lab: Lab, wrong_lab: Lab) -
     assert writer.tally.count == len(targets) == out.getvalue().count('{"record":"endpoint"')
     for fail_on in FailOn:
         assert exit_code(report, fail_on, tally=writer.tally) == exit_code(kept, fail_on)
+
+
+class _TaskCounter(CheckObserver):
+    """The most asyncio tasks alive at once, sampled as each endpoint starts."""
+
+    def __init__(self) -> None:
+        self.most = 0
+
+    def on_endpoint_started(self, endpoint: object) -> None:
+        self.most = max(self.most, len(asyncio.all_tasks()))
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_hosts_start_only_as_earlier_ones_finish(good_lab: Lab, wrong_lab: Lab, keep: bool) -> None:
+    targets = _fleet(good_lab, wrong_lab, hosts=30)  # 210 endpoints
+    counter = _TaskCounter()
+    check(
+        targets,
+        options(concurrency=2, check_versions=False),
+        observer=counter,
+        keep_endpoints=keep,
+    )
+    # concurrency 2: at most 2 x 2 hosts under way, each a task and 7 endpoint tasks (and
+    # the check's own few); all 30 hosts at once would be 240.
+    ahead = _Check.HOSTS_AHEAD * 2
+    assert 7 < counter.most <= ahead * (1 + 7) + 4
