@@ -14,7 +14,9 @@ that promise is broken.
 
 from __future__ import annotations
 
+import functools
 import json
+import weakref
 from typing import IO, Any
 
 from mailtls import __version__
@@ -34,18 +36,21 @@ class _AnalysisCache:
     """The JSON of an Analysis, made once: the endpoints of a host usually share one.
 
     Keyed by identity (the service hands the same object to every endpoint with the same
-    chain and host); the value keeps the object alive so an id is never reused while
-    cached. Bounded, so a long TUI session does not grow it.
+    chain and host). An entry holds the analysis weakly and leaves when the analysis is
+    let go (a streamed fleet check lets go of each host's analysis once the host is
+    finished: the cache must not keep them, issue 8), before its id can be reused.
+    Bounded as well, so a long TUI session does not grow it.
     """
 
     SIZE = 256
 
     def __init__(self) -> None:
-        self.items: dict[int, tuple[Analysis, dict[str, Any]]] = {}
+        self.items: dict[int, tuple[weakref.ref[Analysis], dict[str, Any]]] = {}
 
     def get(self, analysis: Analysis) -> dict[str, Any]:
-        hit = self.items.get(id(analysis))
-        if hit is not None and hit[0] is analysis:
+        key = id(analysis)
+        hit = self.items.get(key)
+        if hit is not None and hit[0]() is analysis:
             return hit[1]
         data = {
             "chain": to_jsonable(analysis.chain),
@@ -55,8 +60,13 @@ class _AnalysisCache:
         }
         if len(self.items) >= self.SIZE:
             self.items.pop(next(iter(self.items)))
-        self.items[id(analysis)] = (analysis, data)
+        self.items[key] = (weakref.ref(analysis, functools.partial(self._gone, key)), data)
         return data
+
+    def _gone(self, key: int, ref: weakref.ref[Analysis]) -> None:
+        entry = self.items.get(key)
+        if entry is not None and entry[0] is ref:  # not a newer entry under a reused id
+            del self.items[key]
 
 
 _ANALYSES = _AnalysisCache()
