@@ -393,16 +393,15 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
 
     pos = 0
     version = 1
-    if fields and fields[0].is_context(0):
-        if fields[0].raw == _V3:
-            version = 3
-        else:
-            try:
-                version = asn1.decode_integer(fields[0].children()[0].content) + 1
-                if version == 1:
-                    quirks.add("version v1 encoded explicitly")
-            except (asn1.DerError, IndexError):
-                errors.append("version: unreadable")
+    if fields and fields[0].raw == _V3:  # almost every certificate: no need to decode it
+        version, pos = 3, 1
+    elif fields and fields[0].is_context(0):
+        try:
+            version = asn1.decode_integer(fields[0].children()[0].content) + 1
+            if version == 1:
+                quirks.add("version v1 encoded explicitly")
+        except (asn1.DerError, IndexError):
+            errors.append("version: unreadable")
         pos = 1
     if len(fields) < pos + 6:
         raise CertificateParseError("not a certificate: TBSCertificate has too few fields")
@@ -525,9 +524,7 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
             validity_days=validity_days,
             ski=decoded["ski"],
             aki=decoded["aki"],
-            extensions=tuple(
-                [{"oid": e.oid, "name": e.name, "critical": e.critical} for e in extensions]
-            ),
+            extensions=_extension_summaries(extensions),
             parse_errors=tuple(errors),
             der=der,
         ),
@@ -562,6 +559,28 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
     if self_issued and verify_signature(parsed, parsed) is not False:
         parsed = parsed._replace(info=replace(parsed.info, self_signed=True))
     return parsed
+
+
+#: ``CertificateInfo.extensions`` entries by (OID, critical): each certificate gets copies
+#: (the dicts are its own), made from these without reading ``Extension.name`` every time.
+_SUMMARIES: dict[tuple[str, bool], dict[str, Any]] = {}
+
+
+def _extension_summaries(extensions: list[Extension]) -> tuple[dict[str, Any], ...]:
+    summaries = []
+    for extension in extensions:
+        key = (extension.oid, extension.critical)
+        summary = _SUMMARIES.get(key)
+        if summary is None:
+            if len(_SUMMARIES) >= _CACHE_LIMIT:
+                _SUMMARIES.clear()
+            summary = _SUMMARIES[key] = {
+                "oid": extension.oid,
+                "name": extension.name,
+                "critical": extension.critical,
+            }
+        summaries.append(summary.copy())
+    return tuple(summaries)
 
 
 _LOAD_DER: list[Any] = []

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from mailtls.analysis import rules as _rules  # noqa: F401  (registers the rules)
 from mailtls.analysis.certs import ParsedCertificate, describe_parsed, parse_certificate
-from mailtls.analysis.path import BuiltPath, Ending, Source, build_path
+from mailtls.analysis.path import BuiltPath, Ending, Node, Source, build_path
 from mailtls.analysis.registry import RULES, Context, Hit, Rule, parse_ios_version
 from mailtls.analysis.stores import TrustStore
 from mailtls.errors import CertificateParseError, UsageError
@@ -355,19 +355,37 @@ def _try_parse(der: bytes) -> ParsedCertificate | None:
         return None
 
 
+_ELEMENTS_LIMIT = 8192
+#: PathElement values of issuing certificates by (source label, presented index, SHA-256),
+#: which say everything one holds (the subject follows from the certificate): frozen values
+#: of strings and ints, so the intermediate and root of every chain a CA issues are made
+#: once. The leaf's is made each time (a new leaf is the usual case; no point keeping it).
+_ELEMENTS: dict[tuple[str, int | None, str], PathElement] = {}
+
+
 def _path_elements(
     path: BuiltPath, user: TrustStore | None, system: TrustStore
 ) -> tuple[PathElement, ...]:
-    return tuple(
-        [
-            PathElement(
-                source=_source_label(n.source, user, system),
-                index=n.presented_index,
-                sha256=n.cert.sha256,
-                subject=n.cert.info.subject,
-            )
-            for n in path.nodes
-        ]
+    leaf = path.nodes[0]
+    elements = [_path_element(leaf, _source_label(leaf.source, user, system))]
+    for node in path.nodes[1:]:
+        source = _source_label(node.source, user, system)
+        key = (source, node.presented_index, node.cert.sha256)
+        element = _ELEMENTS.get(key)
+        if element is None:
+            if len(_ELEMENTS) >= _ELEMENTS_LIMIT:
+                _ELEMENTS.clear()
+            element = _ELEMENTS[key] = _path_element(node, source)
+        elements.append(element)
+    return tuple(elements)
+
+
+def _path_element(node: Node, source: str) -> PathElement:
+    return PathElement(
+        source=source,
+        index=node.presented_index,
+        sha256=node.cert.sha256,
+        subject=node.cert.info.subject,
     )
 
 
