@@ -110,9 +110,11 @@ class _Search:
         fetched: Sequence[ParsedCertificate],
     ) -> None:
         #: The anchor stores in the order they are asked, each with the source it stands for.
-        self.stores: list[tuple[TrustStore, Source]] = [(system, _source_of(system))]
-        if user is not None:
-            self.stores.insert(0, (user, _source_of(user)))
+        self.stores: list[tuple[TrustStore, Source]] = [
+            (store, _USER if store.kind is _USR else _SYSTEM)
+            for store in (user, system)
+            if store is not None
+        ]
         first_index: dict[str, int] = {}
         for i, cert in enumerate(presented):
             first_index.setdefault(cert.sha256, i)
@@ -180,10 +182,6 @@ class _Search:
             return
         for parent in parents:
             self.walk([*nodes, parent], used | {parent.cert.sha256})
-
-
-def _source_of(store: TrustStore) -> Source:
-    return _USER if store.kind is _USR else _SYSTEM
 
 
 def _score(path: BuiltPath, at: datetime) -> tuple[int, int, int, int, int, int]:
