@@ -169,7 +169,7 @@ def _run_rules(ctx: Context) -> list[Finding]:
         check = rule_meta.check
         assert check is not None
         try:
-            hits = list(check(ctx))
+            hits = check(ctx)
         except Exception as exc:  # one broken rule never loses the report
             findings.append(
                 Finding(

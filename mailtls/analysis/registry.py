@@ -1,15 +1,15 @@
 """Rule metadata, the evaluation context rules read, and the dates/thresholds they use.
 
 Every rule is a :class:`Rule` in :data:`RULES` (ids from ios-trust-rules.md). A rule that can
-be decided from the chain has a small check function registered with :func:`rule`; it yields
-:class:`Hit` values that the engine turns into :class:`mailtls.model.Finding`. Rules that
+be decided from the chain has a small check function registered with :func:`rule`; it returns a
+list of :class:`Hit` values that the engine turns into :class:`mailtls.model.Finding`. Rules that
 cannot be decided offline are registered too (``evaluated=False``) so the generated rule table
 in docs/rules.md says what mailtls does *not* check, and why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -167,7 +167,7 @@ def _hostname_check() -> Callable[[Context], HostnameResult]:
 class Hit:
     """One firing of a rule: which certificate (path position), what and why.
 
-    Not frozen (hits are made for every analysis; nothing changes one after the rule yields
+    Not frozen (hits are made for every analysis; nothing changes one after the rule returns
     it) and a plain class with slots (see :class:`Context`).
     """
 
@@ -209,7 +209,7 @@ class Hit:
         return f"Hit({self.position!r}, {self.summary!r}, {self.evidence!r})"
 
 
-CheckFunction = Callable[[Context], Iterable[Hit]]
+CheckFunction = Callable[[Context], list[Hit]]
 
 
 @record

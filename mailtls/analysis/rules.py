@@ -1,14 +1,15 @@
 """The iOS trust rules, one small function each, with their metadata (ios-trust-rules.md §1).
 
-Thresholds and dates live in the tables at the top; each check yields :class:`Hit` values with
-the path position of the certificate that failed and the evidence that decided it. The engine
+Thresholds and dates live in the tables at the top; each check returns a list of :class:`Hit`
+values with the path position of the certificate that failed and the evidence that decided it
+(a list rather than a generator: some 30 checks run for every analysis, almost all finding
+nothing, and making and draining a generator costs about three plain calls). The engine
 (:mod:`mailtls.analysis.engine`) runs a rule only for the anchor kinds in its ``applies_to``.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from mailtls.analysis import oids
@@ -154,29 +155,32 @@ def _prompt(**kw: object) -> dict[str, object]:
     remedy="profile",
     **_prompt(),
 )
-def chain_anchor_required(ctx: Context) -> Iterator[Hit]:
+def chain_anchor_required(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     last = len(ctx.nodes) - 1
     cert = ctx.nodes[last].cert
     if ctx.path.ending is UNTRUSTED_ROOT:
         installable = bool(cert.is_ca and cert.subject_cns)
-        yield Hit(
-            last,
-            f"The chain ends in {_who(ctx, last)}, which is self-signed and not trusted by the iPhone.",
-            {
-                "root_subject": cert.info.subject,
-                "root_sha256": cert.sha256,
-                "root_is_ca": cert.is_ca,
-            },
-            check_key="AnchorTrusted",
-            remedy="profile" if installable else "reissue",
-            fix=(
-                f"Install '{cert.info.subject_cn}' on the iPhone as a profile and enable full trust "
-                "(Settings > General > About > Certificate Trust Settings), or deploy it by MDM; "
-                "or use a certificate from a public CA."
-                if installable
-                else "Issue the server certificate from a private CA (CA:TRUE, with a CN) and install that CA "
-                "on the iPhone, or use a certificate from a public CA."
-            ),
+        hits.append(
+            Hit(
+                last,
+                f"The chain ends in {_who(ctx, last)}, which is self-signed and not trusted by the iPhone.",
+                {
+                    "root_subject": cert.info.subject,
+                    "root_sha256": cert.sha256,
+                    "root_is_ca": cert.is_ca,
+                },
+                check_key="AnchorTrusted",
+                remedy="profile" if installable else "reissue",
+                fix=(
+                    f"Install '{cert.info.subject_cn}' on the iPhone as a profile and enable full trust "
+                    "(Settings > General > About > Certificate Trust Settings), or deploy it by MDM; "
+                    "or use a certificate from a public CA."
+                    if installable
+                    else "Issue the server certificate from a private CA (CA:TRUE, with a CN) and install that CA "
+                    "on the iPhone, or use a certificate from a public CA."
+                ),
+            )
         )
     elif ctx.path.ending is MISSING_ISSUER:
         urls = [u for u in cert.ca_issuer_urls if u.lower().startswith("http://")]
@@ -185,18 +189,21 @@ def chain_anchor_required(ctx: Context) -> Iterator[Hit]:
             if urls
             else ""
         )
-        yield Hit(
-            last,
-            f"The issuer of {_who(ctx, last)} ('{cert.info.issuer}') was not sent by the server and is not a root the iPhone knows{download}.",
-            {
-                "missing_issuer": cert.info.issuer,
-                "aki": cert.info.aki,
-                "ca_issuer_urls": list(cert.ca_issuer_urls),
-            },
-            check_key="MissingIntermediate",
-            remedy="full_chain",
-            fix=_missing_issuer_fix(cert),
+        hits.append(
+            Hit(
+                last,
+                f"The issuer of {_who(ctx, last)} ('{cert.info.issuer}') was not sent by the server and is not a root the iPhone knows{download}.",
+                {
+                    "missing_issuer": cert.info.issuer,
+                    "aki": cert.info.aki,
+                    "ca_issuer_urls": list(cert.ca_issuer_urls),
+                },
+                check_key="MissingIntermediate",
+                remedy="full_chain",
+                fix=_missing_issuer_fix(cert),
+            )
         )
+    return hits
 
 
 @rule(
@@ -213,10 +220,11 @@ def chain_anchor_required(ctx: Context) -> Iterator[Hit]:
     severity=Severity.WARNING,
     note="Confidence USR (reported by users); the missing-CN part is reported, not documented.",
 )
-def ios_cts_ui_lists_ca_only(ctx: Context) -> Iterator[Hit]:
+def ios_cts_ui_lists_ca_only(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     installed = ctx.anchor in (USR, USR_LEAF)
     if not installed and ctx.path.ending is not UNTRUSTED_ROOT:
-        return
+        return hits
     last = len(ctx.nodes) - 1
     root = ctx.nodes[last].cert
     problems = []
@@ -225,23 +233,28 @@ def ios_cts_ui_lists_ca_only(ctx: Context) -> Iterator[Hit]:
     if not root.subject_cns:
         problems.append("it has no subject CN")
     if not problems:
-        return
+        return hits
     why = (
         f"{' and '.join(problems)}, so Certificate Trust Settings does not offer full trust for it"
     )
     if installed:
-        yield Hit(
-            last,
-            f"This works only where {_who(ctx, last)} was installed by MDM or Apple Configurator: {why}.",
-            {"root_is_ca": root.is_ca, "root_subject_cn": root.info.subject_cn},
-            severity=Severity.INFO,
+        hits.append(
+            Hit(
+                last,
+                f"This works only where {_who(ctx, last)} was installed by MDM or Apple Configurator: {why}.",
+                {"root_is_ca": root.is_ca, "root_subject_cn": root.info.subject_cn},
+                severity=Severity.INFO,
+            )
         )
     else:
-        yield Hit(
-            last,
-            f"Installing {_who(ctx, last)} as a profile would not help: {why}.",
-            {"root_is_ca": root.is_ca, "root_subject_cn": root.info.subject_cn},
+        hits.append(
+            Hit(
+                last,
+                f"Installing {_who(ctx, last)} as a profile would not help: {why}.",
+                {"root_is_ca": root.is_ca, "root_subject_cn": root.info.subject_cn},
+            )
         )
+    return hits
 
 
 @rule(
@@ -258,13 +271,15 @@ def ios_cts_ui_lists_ca_only(ctx: Context) -> Iterator[Hit]:
     severity=Severity.INFO,
     remedy="profile",
 )
-def profile_root_needs_full_trust(ctx: Context) -> Iterator[Hit]:
+def profile_root_needs_full_trust(ctx: Context) -> list[Hit]:
     last = len(ctx.nodes) - 1
-    yield Hit(
-        last,
-        f"This works because {_who(ctx, last)} is installed on the iPhone with full trust; iPhones without it will prompt.",
-        {"root_subject": ctx.nodes[last].cert.info.subject},
-    )
+    return [
+        Hit(
+            last,
+            f"This works because {_who(ctx, last)} is installed on the iPhone with full trust; iPhones without it will prompt.",
+            {"root_subject": ctx.nodes[last].cert.info.subject},
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- §1b structure
@@ -281,23 +296,29 @@ def profile_root_needs_full_trust(ctx: Context) -> Iterator[Hit]:
     fix="Renew the certificate (and make sure the server actually loads the renewed file).",
     **_prompt(),
 )
-def temporal_validity(ctx: Context) -> Iterator[Hit]:
+def temporal_validity(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     for position, node in enumerate(ctx.nodes):
         info = node.cert.info
         if info.not_before is None or info.not_after is None:
             continue
         if ctx.at > info.not_after:
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} expired on {info.not_after:%Y-%m-%d %H:%M} UTC.",
-                {"not_after": info.not_after, "evaluated_at": ctx.at},
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} expired on {info.not_after:%Y-%m-%d %H:%M} UTC.",
+                    {"not_after": info.not_after, "evaluated_at": ctx.at},
+                )
             )
         elif ctx.at < info.not_before:
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} is not valid before {info.not_before:%Y-%m-%d %H:%M} UTC.",
-                {"not_before": info.not_before, "evaluated_at": ctx.at},
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} is not valid before {info.not_before:%Y-%m-%d %H:%M} UTC.",
+                    {"not_before": info.not_before, "evaluated_at": ctx.at},
+                )
             )
+    return hits
 
 
 @rule(
@@ -311,33 +332,41 @@ def temporal_validity(ctx: Context) -> Iterator[Hit]:
     fix="Re-create the CA certificate with basicConstraints CA:TRUE (critical) and re-issue what it signed.",
     **_prompt(),
 )
-def ca_basic_constraints(ctx: Context) -> Iterator[Hit]:
+def ca_basic_constraints(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     anchor_version = ctx.nodes[-1].cert.info.version
     for position in ctx.issuing_positions():
         info = ctx.nodes[position].cert.info
         if info.version < 3:
             if position != len(ctx.nodes) - 1 and anchor_version >= 3:
-                yield Hit(
-                    position,
-                    f"{_who(ctx, position).capitalize()} is a version {info.version} certificate, which cannot issue below a version 3 root.",
-                    {"version": info.version, "anchor_version": anchor_version},
-                    check_key="BasicConstraints",
+                hits.append(
+                    Hit(
+                        position,
+                        f"{_who(ctx, position).capitalize()} is a version {info.version} certificate, which cannot issue below a version 3 root.",
+                        {"version": info.version, "anchor_version": anchor_version},
+                        check_key="BasicConstraints",
+                    )
                 )
             continue
         if info.basic_constraints is None:
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} signs other certificates but has no basicConstraints extension.",
-                {"basic_constraints": None},
-                check_key="BasicConstraints",
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} signs other certificates but has no basicConstraints extension.",
+                    {"basic_constraints": None},
+                    check_key="BasicConstraints",
+                )
             )
         elif not info.basic_constraints.get("ca"):
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} signs other certificates but says CA:FALSE.",
-                {"basic_constraints": info.basic_constraints},
-                check_key="BasicConstraintsCA",
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} signs other certificates but says CA:FALSE.",
+                    {"basic_constraints": info.basic_constraints},
+                    check_key="BasicConstraintsCA",
+                )
             )
+    return hits
 
 
 @rule(
@@ -351,15 +380,19 @@ def ca_basic_constraints(ctx: Context) -> Iterator[Hit]:
     fix="Re-create the CA certificate with keyUsage keyCertSign (and cRLSign).",
     **_prompt(),
 )
-def ca_keycertsign(ctx: Context) -> Iterator[Hit]:
+def ca_keycertsign(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     for position in ctx.issuing_positions():
         usage = ctx.nodes[position].cert.info.key_usage
         if usage is not None and "keyCertSign" not in usage:
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} signs other certificates but its keyUsage lacks keyCertSign.",
-                {"key_usage": list(usage)},
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} signs other certificates but its keyUsage lacks keyCertSign.",
+                    {"key_usage": list(usage)},
+                )
             )
+    return hits
 
 
 @rule(
@@ -373,7 +406,8 @@ def ca_keycertsign(ctx: Context) -> Iterator[Hit]:
     fix="Issue from a CA whose pathLenConstraint allows this depth, or shorten the chain.",
     **_prompt(),
 )
-def path_len(ctx: Context) -> Iterator[Hit]:
+def path_len(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     for position in ctx.issuing_positions():
         constraints = ctx.nodes[position].cert.info.basic_constraints
         limit = constraints.get("path_length") if constraints else None
@@ -381,11 +415,14 @@ def path_len(ctx: Context) -> Iterator[Hit]:
             continue
         below = sum(1 for p in range(1, position) if not ctx.nodes[p].cert.self_issued)
         if below > limit:
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} allows {limit} intermediate(s) below it, but the path has {below}.",
-                {"path_length": limit, "intermediates_below": below},
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} allows {limit} intermediate(s) below it, but the path has {below}.",
+                    {"path_length": limit, "intermediates_below": below},
+                )
             )
+    return hits
 
 
 def _dns_within(name: str, subtree: str) -> bool:
@@ -414,7 +451,8 @@ def _ip_within(address: bytes, subtree: tuple[bytes, bytes]) -> bool:
     note="mailtls evaluates dNSName and iPAddress subtrees; email, URI and directoryName subtrees are accepted without checking.",
     **_prompt(),
 )
-def name_constraints(ctx: Context) -> Iterator[Hit]:
+def name_constraints(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     for position in ctx.issuing_positions():
         constraints = ctx.nodes[position].cert.name_constraints
         if constraints is None:
@@ -422,10 +460,12 @@ def name_constraints(ctx: Context) -> Iterator[Hit]:
         if position == len(ctx.nodes) - 1 and not ctx.anchored:
             continue  # an untrusted root's constraints are not applied
         if constraints.critical and constraints.unsupported_forms:
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} has a critical nameConstraints extension with a name form iOS cannot evaluate.",
-                {"unsupported_forms": list(constraints.unsupported_forms)},
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} has a critical nameConstraints extension with a name form iOS cannot evaluate.",
+                    {"unsupported_forms": list(constraints.unsupported_forms)},
+                )
             )
         for below in range(position):
             cert = ctx.nodes[below].cert
@@ -433,16 +473,20 @@ def name_constraints(ctx: Context) -> Iterator[Hit]:
                 if constraints.permitted_dns and not any(
                     _dns_within(name, t) for t in constraints.permitted_dns
                 ):
-                    yield Hit(
-                        below,
-                        f"'{name}' in {_who(ctx, below)} is outside the names {_who(ctx, position)} may certify.",
-                        {"name": name, "permitted": list(constraints.permitted_dns)},
+                    hits.append(
+                        Hit(
+                            below,
+                            f"'{name}' in {_who(ctx, below)} is outside the names {_who(ctx, position)} may certify.",
+                            {"name": name, "permitted": list(constraints.permitted_dns)},
+                        )
                     )
                 if any(_dns_within(name, t) for t in constraints.excluded_dns):
-                    yield Hit(
-                        below,
-                        f"'{name}' in {_who(ctx, below)} is in a subtree {_who(ctx, position)} excludes.",
-                        {"name": name, "excluded": list(constraints.excluded_dns)},
+                    hits.append(
+                        Hit(
+                            below,
+                            f"'{name}' in {_who(ctx, below)} is in a subtree {_who(ctx, position)} excludes.",
+                            {"name": name, "excluded": list(constraints.excluded_dns)},
+                        )
                     )
             for address in cert.ip_names:
                 family = [t for t in constraints.permitted_ip if len(t[0]) == len(address)]
@@ -450,17 +494,22 @@ def name_constraints(ctx: Context) -> Iterator[Hit]:
                     str(ipaddress.ip_address(address)) if len(address) in (4, 16) else address.hex()
                 )
                 if family and not any(_ip_within(address, t) for t in family):
-                    yield Hit(
-                        below,
-                        f"IP {shown} in {_who(ctx, below)} is outside the permitted addresses.",
-                        {"address": shown},
+                    hits.append(
+                        Hit(
+                            below,
+                            f"IP {shown} in {_who(ctx, below)} is outside the permitted addresses.",
+                            {"address": shown},
+                        )
                     )
                 if any(_ip_within(address, t) for t in constraints.excluded_ip):
-                    yield Hit(
-                        below,
-                        f"IP {shown} in {_who(ctx, below)} is in an excluded range.",
-                        {"address": shown},
+                    hits.append(
+                        Hit(
+                            below,
+                            f"IP {shown} in {_who(ctx, below)} is in an excluded range.",
+                            {"address": shown},
+                        )
                     )
+    return hits
 
 
 ANY_POLICY = "2.5.29.32.0"
@@ -478,12 +527,13 @@ ANY_POLICY = "2.5.29.32.0"
     note="Simplified: chains with policyMappings are not evaluated; the self-signed root is treated as the trust anchor (not processed), as RFC 5280 does.",
     **_prompt(),
 )
-def policy_constraints(ctx: Context) -> Iterator[Hit]:
+def policy_constraints(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     for node in ctx.nodes:
         if node.cert.require_explicit_policy is not None:
             break
     else:
-        return  # no certificate asks for an explicit policy (almost every chain)
+        return hits  # no certificate asks for an explicit policy (almost every chain)
     positions = list(range(len(ctx.nodes) - 1, -1, -1))  # root side first
     if positions and ctx.nodes[positions[0]].cert.info.self_signed and len(positions) > 1:
         positions = positions[1:]  # the trust anchor is not part of RFC 5280's path
@@ -491,7 +541,7 @@ def policy_constraints(ctx: Context) -> Iterator[Hit]:
     if any(c.has_policy_mappings for c in certs) or not any(
         c.require_explicit_policy is not None for c in certs
     ):
-        return
+        return hits
     n = len(certs)
     explicit = n + 1
     inhibit_any = n + 1
@@ -521,12 +571,15 @@ def policy_constraints(ctx: Context) -> Iterator[Hit]:
             if cert.require_explicit_policy == 0:
                 explicit = 0
         if explicit == 0 and valid is None:
-            yield Hit(
-                position,
-                f"A CA requires an explicit certificate policy, and {_who(ctx, position)} carries none that chains to it.",
-                {"certificate_policies": list(cert.certificate_policies or ())},
+            hits.append(
+                Hit(
+                    position,
+                    f"A CA requires an explicit certificate policy, and {_who(ctx, position)} carries none that chains to it.",
+                    {"certificate_policies": list(cert.certificate_policies or ())},
+                )
             )
-            return
+            return hits
+    return hits
 
 
 @rule(
@@ -540,23 +593,29 @@ def policy_constraints(ctx: Context) -> Iterator[Hit]:
     fix="Re-issue the certificate without the critical extension (or mark it non-critical).",
     **_prompt(),
 )
-def unknown_critical_extension(ctx: Context) -> Iterator[Hit]:
+def unknown_critical_extension(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     for position, node in enumerate(ctx.nodes):
         # Critical, outside oids.IOS_PARSED_EXTENSIONS and oids.APPLE_ARC (found when parsed).
         for ext in node.cert.unknown_critical:
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} has a critical extension iOS does not know ({ext.name}).",
-                {"oid": ext.oid, "name": ext.name},
-                check_key="CriticalExtensions",
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} has a critical extension iOS does not know ({ext.name}).",
+                    {"oid": ext.oid, "name": ext.name},
+                    check_key="CriticalExtensions",
+                )
             )
         for oid in node.cert.unparseable_extensions:
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} has an extension whose value cannot be parsed ({oids.EXTENSION_NAMES.get(oid, oid)}).",
-                {"oid": oid},
-                check_key="UnparseableExtension",
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} has an extension whose value cannot be parsed ({oids.EXTENSION_NAMES.get(oid, oid)}).",
+                    {"oid": oid},
+                    check_key="UnparseableExtension",
+                )
             )
+    return hits
 
 
 @rule(
@@ -570,14 +629,18 @@ def unknown_critical_extension(ctx: Context) -> Iterator[Hit]:
     fix="Re-issue the certificate with each extension once.",
     **_prompt(),
 )
-def duplicate_extension(ctx: Context) -> Iterator[Hit]:
+def duplicate_extension(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     for position, node in enumerate(ctx.nodes):
         for ext in node.cert.repeated_extensions:  # second and later occurrences (parse time)
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} has the {ext.name} extension more than once.",
-                {"oid": ext.oid, "name": ext.name},
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} has the {ext.name} extension more than once.",
+                    {"oid": ext.oid, "name": ext.name},
+                )
             )
+    return hits
 
 
 @rule(
@@ -591,19 +654,23 @@ def duplicate_extension(ctx: Context) -> Iterator[Hit]:
     fix="Re-issue the certificate from the CA certificate the server really uses (the authorityKeyIdentifier must equal the CA's subjectKeyIdentifier).",
     **_prompt(),
 )
-def id_linkage(ctx: Context) -> Iterator[Hit]:
+def id_linkage(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     for position in range(len(ctx.nodes) - 1):
         child = ctx.nodes[position].cert.info
         issuer = ctx.nodes[position + 1].cert.info
         if child.aki and issuer.ski and child.aki != issuer.ski:
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} names issuer key {child.aki}, but its issuer's key identifier is {issuer.ski}.",
-                {
-                    "authority_key_identifier": child.aki,
-                    "issuer_subject_key_identifier": issuer.ski,
-                },
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} names issuer key {child.aki}, but its issuer's key identifier is {issuer.ski}.",
+                    {
+                        "authority_key_identifier": child.aki,
+                        "issuer_subject_key_identifier": issuer.ski,
+                    },
+                )
             )
+    return hits
 
 
 @rule(
@@ -617,25 +684,31 @@ def id_linkage(ctx: Context) -> Iterator[Hit]:
     fix="Give the certificate a subject (e.g. CN=...), or mark the subjectAltName critical.",
     **_prompt(),
 )
-def non_empty_subject(ctx: Context) -> Iterator[Hit]:
+def non_empty_subject(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     for position, node in enumerate(ctx.nodes):
         cert = node.cert
         if not cert.subject_empty:
             continue
         if position > 0:
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} is a CA with an empty subject.",
-                {"subject": ""},
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} is a CA with an empty subject.",
+                    {"subject": ""},
+                )
             )
         else:
             san = cert.extension(oids.SUBJECT_ALT_NAME)
             if san is None or not san.critical:
-                yield Hit(
-                    0,
-                    "The server certificate has an empty subject and no critical subjectAltName.",
-                    {"subject": "", "san_critical": bool(san and san.critical)},
+                hits.append(
+                    Hit(
+                        0,
+                        "The server certificate has an empty subject and no critical subjectAltName.",
+                        {"subject": "", "san_critical": bool(san and san.critical)},
+                    )
                 )
+    return hits
 
 
 def _key_hits(
@@ -701,15 +774,19 @@ def weak_key_fatal(ctx: Context) -> list[Hit]:
     user_sees=NO_TRUST_BUTTON,
     severity=Severity.FATAL,
 )
-def weak_signature_fatal(ctx: Context) -> Iterator[Hit]:
+def weak_signature_fatal(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     for position, node in enumerate(ctx.nodes):
         info = node.cert.info
         if not info.self_signed and info.signature_hash in FATAL_HASHES:
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} is signed with {info.signature_hash.upper()}, which iOS refuses outright.",
-                {"signature_algorithm": info.signature_algorithm},
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} is signed with {info.signature_hash.upper()}, which iOS refuses outright.",
+                    {"signature_algorithm": info.signature_algorithm},
+                )
             )
+    return hits
 
 
 # --------------------------------------------------------------------------- §1c iOS 13
@@ -750,21 +827,25 @@ def ios13_key_size(ctx: Context) -> list[Hit]:
     fix="Re-issue the certificate (and any intermediate) with a SHA-256 signature.",
     **_prompt(),
 )
-def ios13_sha2(ctx: Context) -> Iterator[Hit]:
+def ios13_sha2(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     if not _ios13_scope(ctx):
-        return
+        return hits
     for position, node in enumerate(ctx.nodes):
         info = node.cert.info
         if info.self_signed or info.signature_hash not in IOS13_WEAK_HASHES:
             continue
         if ctx.anchor in (USR, USR_LEAF) and ctx.is_anchor_position(position):
             continue
-        yield Hit(
-            position,
-            f"{_who(ctx, position).capitalize()} is signed with {info.signature_hash.upper()}; iOS needs SHA-256 or better.",
-            {"signature_algorithm": info.signature_algorithm},
-            check_key=None if ctx.ios_at_least(13) else "SystemTrustedWeakHash",
+        hits.append(
+            Hit(
+                position,
+                f"{_who(ctx, position).capitalize()} is signed with {info.signature_hash.upper()}; iOS needs SHA-256 or better.",
+                {"signature_algorithm": info.signature_algorithm},
+                check_key=None if ctx.ios_at_least(13) else "SystemTrustedWeakHash",
+            )
         )
+    return hits
 
 
 _HOSTNAME_COMMON = {
@@ -827,17 +908,18 @@ def san_dns_syntax_filter(ctx: Context) -> list[Hit]:
     note="The public-suffix test approximates CFNetwork's top-level-domain test with a compact list of multi-label suffixes (co.uk, com.au, ...) plus every single label.",
     **_HOSTNAME_COMMON,
 )
-def hostname_match(ctx: Context) -> Iterator[Hit]:
+def hostname_match(ctx: Context) -> list[Hit]:
     if not ctx.host:
-        yield Hit(
-            0,
-            "No host name was given, so the name check was skipped (pass --host with the name configured in Mail).",
-            {"skipped": True},
-            severity=Severity.INFO,
-            clear_result_class=True,
-        )
-        return
-    yield from _hostname_hits(ctx, "hostname_match", "The certificate does not cover '{host}'.")
+        return [
+            Hit(
+                0,
+                "No host name was given, so the name check was skipped (pass --host with the name configured in Mail).",
+                {"skipped": True},
+                severity=Severity.INFO,
+                clear_result_class=True,
+            )
+        ]
+    return _hostname_hits(ctx, "hostname_match", "The certificate does not cover '{host}'.")
 
 
 @rule(
@@ -865,18 +947,22 @@ def ip_address_names(ctx: Context) -> list[Hit]:
     fix="Re-issue the certificate with extendedKeyUsage serverAuth.",
     **_prompt(),
 )
-def leaf_eku_compatible(ctx: Context) -> Iterator[Hit]:
+def leaf_eku_compatible(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     last = len(ctx.nodes) - 1
     for position, node in enumerate(ctx.nodes):
         eku = node.cert.info.eku
         if eku is None or (position == last and position > 0 and node.cert.info.self_signed):
             continue
         if not TLS_COMPATIBLE_EKUS & set(eku):
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} is restricted to {', '.join(eku) or 'no usage'}, not TLS server authentication.",
-                {"eku": list(eku)},
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} is restricted to {', '.join(eku) or 'no usage'}, not TLS server authentication.",
+                    {"eku": list(eku)},
+                )
             )
+    return hits
 
 
 @rule(
@@ -890,36 +976,42 @@ def leaf_eku_compatible(ctx: Context) -> Iterator[Hit]:
     fix="Re-issue the certificate with extendedKeyUsage serverAuth.",
     **_prompt(),
 )
-def ios13_eku_serverauth(ctx: Context) -> Iterator[Hit]:
+def ios13_eku_serverauth(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     if not ctx.ios_at_least(13):
-        return
+        return hits
     leaf = ctx.leaf.info
     if ctx.anchor is NONE and (leaf.not_before is None or leaf.not_before <= JUL_2019):
-        return
+        return hits
     if leaf.eku is None or "serverAuth" not in leaf.eku:
-        yield Hit(
-            0,
-            "The server certificate does not list serverAuth in its extended key usage"
-            + (
-                " (it has no EKU extension)."
-                if leaf.eku is None
-                else f" (it lists {', '.join(leaf.eku)})."
-            ),
-            {
-                "eku": list(leaf.eku) if leaf.eku is not None else None,
-                "not_before": leaf.not_before,
-                "after": JUL_2019,
-            },
+        hits.append(
+            Hit(
+                0,
+                "The server certificate does not list serverAuth in its extended key usage"
+                + (
+                    " (it has no EKU extension)."
+                    if leaf.eku is None
+                    else f" (it lists {', '.join(leaf.eku)})."
+                ),
+                {
+                    "eku": list(leaf.eku) if leaf.eku is not None else None,
+                    "not_before": leaf.not_before,
+                    "after": JUL_2019,
+                },
+            )
         )
     if ctx.anchor is SYS:
         for position in range(1, len(ctx.nodes) - 1):
             eku = ctx.nodes[position].cert.info.eku
             if eku is not None and not {"serverAuth", "anyExtendedKeyUsage"} & set(eku):
-                yield Hit(
-                    position,
-                    f"{_who(ctx, position).capitalize()} restricts its EKU without serverAuth.",
-                    {"eku": list(eku)},
+                hits.append(
+                    Hit(
+                        position,
+                        f"{_who(ctx, position).capitalize()} restricts its EKU without serverAuth.",
+                        {"eku": list(eku)},
+                    )
                 )
+    return hits
 
 
 def _validity_hit(ctx: Context, limit: ValidityLimit) -> Hit | None:
@@ -969,10 +1061,12 @@ def _limits(rule_id: str, ctx: Context) -> list[ValidityLimit]:
     note="The switch from notBefore > to >= is placed at iOS 16: Security-60157 (iOS 15.4, 2022-02) has >, Security-60420 (iOS 16.2, 2022-11) has >=.",
     **_prompt(),
 )
-def validity_max_other(ctx: Context) -> Iterator[Hit]:
+def validity_max_other(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     for limit in _limits("validity_max_other", ctx):
         if (hit := _validity_hit(ctx, limit)) is not None:
-            yield hit
+            hits.append(hit)
+    return hits
 
 
 @rule(
@@ -986,7 +1080,8 @@ def validity_max_other(ctx: Context) -> Iterator[Hit]:
     fix="Have the CA re-issue the certificate with a lifetime of at most 398 days (Apple recommends 397).",
     **_prompt(),
 )
-def validity_max_system(ctx: Context) -> Iterator[Hit]:
+def validity_max_system(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     leaf = ctx.leaf.info
     limits = [
         v
@@ -996,7 +1091,8 @@ def validity_max_system(ctx: Context) -> Iterator[Hit]:
     if limits:
         tightest = max(limits, key=lambda v: v.issued_from)
         if (hit := _validity_hit(ctx, tightest)) is not None:
-            yield hit
+            hits.append(hit)
+    return hits
 
 
 # --------------------------------------------------------------------------- §1d CT
@@ -1036,13 +1132,14 @@ def required_embedded_scts(not_before: datetime, not_after: datetime) -> int:
     remedy="public_ca",
     note="Counts embedded SCTs only: SCT signatures and Apple's log list are not checked; SCTs delivered in the TLS handshake or an OCSP staple are not seen, so a server that staples them could pass on an iPhone.",
 )
-def ct_required_system(ctx: Context) -> Iterator[Hit]:
+def ct_required_system(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     leaf = ctx.leaf
     info = leaf.info
     if not ctx.ios_at_least(12) or info.not_before is None or info.not_after is None:
-        return
+        return hits
     if info.not_before < OCT_2018 or not info.not_before <= ctx.at <= info.not_after:
-        return
+        return hits
     required = required_embedded_scts(info.not_before, info.not_after)
     # an SCT of an unknown version has no readable log id ("") and counts for no log
     distinct_logs = len({log_id for log_id, _ in leaf.scts if log_id})
@@ -1054,19 +1151,24 @@ def ct_required_system(ctx: Context) -> Iterator[Hit]:
         "verified": False,
     }
     if distinct_logs >= required:
-        yield Hit(
-            0,
-            f"The certificate embeds SCTs from {distinct_logs} log(s); Apple's policy asks for {required} (SCT signatures and Apple's log list were not checked).",
-            evidence,
-            severity=Severity.INFO,
-            clear_result_class=True,
+        hits.append(
+            Hit(
+                0,
+                f"The certificate embeds SCTs from {distinct_logs} log(s); Apple's policy asks for {required} (SCT signatures and Apple's log list were not checked).",
+                evidence,
+                severity=Severity.INFO,
+                clear_result_class=True,
+            )
         )
-        return
-    yield Hit(
-        0,
-        f"The certificate embeds SCTs from {distinct_logs} Certificate Transparency log(s), but under a preinstalled (system) root Apple's policy asks for {required} for its lifetime, so the iPhone does not trust it unless SCTs come in the TLS handshake or an OCSP staple, which mailtls cannot see.",
-        evidence,
+        return hits
+    hits.append(
+        Hit(
+            0,
+            f"The certificate embeds SCTs from {distinct_logs} Certificate Transparency log(s), but under a preinstalled (system) root Apple's policy asks for {required} for its lifetime, so the iPhone does not trust it unless SCTs come in the TLS handshake or an OCSP staple, which mailtls cannot see.",
+            evidence,
+        )
     )
+    return hits
 
 
 # --------------------------------------------------------------------------- §1e distrust
@@ -1086,7 +1188,8 @@ def ct_required_system(ctx: Context) -> Iterator[Hit]:
     severity=Severity.FATAL,
     note="The mechanism is implemented with a data table (DISTRUSTED_ROOTS); the 7 SHA-256 values from Apple's code are not shipped because mailtls could not source them reliably.",
 )
-def distrust_wosign_startcom(ctx: Context) -> Iterator[Hit]:
+def distrust_wosign_startcom(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     for position, node in enumerate(ctx.nodes):
         entry = DISTRUSTED_ROOTS.get(node.cert.sha256)
         if entry is None:
@@ -1095,11 +1198,14 @@ def distrust_wosign_startcom(ctx: Context) -> Iterator[Hit]:
         for below in range(position):
             nb = ctx.nodes[below].cert.info.not_before
             if nb is not None and nb >= cutoff:
-                yield Hit(
-                    below,
-                    f"{_who(ctx, below).capitalize()} chains to {name}, which Apple distrusts for certificates issued from {cutoff:%Y-%m-%d}.",
-                    {"distrusted_root": name, "cutoff": cutoff, "not_before": nb},
+                hits.append(
+                    Hit(
+                        below,
+                        f"{_who(ctx, below).capitalize()} chains to {name}, which Apple distrusts for certificates issued from {cutoff:%Y-%m-%d}.",
+                        {"distrusted_root": name, "cutoff": cutoff, "not_before": nb},
+                    )
                 )
+    return hits
 
 
 #: Roots whose certificates issued after a date no longer validate on Apple systems
@@ -1131,22 +1237,26 @@ ENTRUST_CAMERFIRMA_ROOTS: dict[str, str] = {
     note="Apple does not say whether these date constraints are overridable (GrayListedKey, recoverable) or treated as revoked (fatal); mailtls reports recoverable. That Apple uses the Valid-database date constraints for this is an inference.",
     **_prompt(),
 )
-def distrust_entrust_camerfirma(ctx: Context) -> Iterator[Hit]:
+def distrust_entrust_camerfirma(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     root = ctx.nodes[-1].cert
     name = ENTRUST_CAMERFIRMA_ROOTS.get(root.sha256)
     issued = ctx.leaf.info.not_before
     if name is None or issued is None or issued < ENTRUST_CAMERFIRMA_CUTOFF:
-        return
-    yield Hit(
-        0,
-        f"The server certificate was issued on {issued:%Y-%m-%d} under '{name}'; Apple no longer accepts certificates from this root issued after 2024-11-15.",
-        {
-            "root": name,
-            "root_sha256": root.sha256,
-            "not_before": issued,
-            "cutoff": ENTRUST_CAMERFIRMA_CUTOFF,
-        },
+        return hits
+    hits.append(
+        Hit(
+            0,
+            f"The server certificate was issued on {issued:%Y-%m-%d} under '{name}'; Apple no longer accepts certificates from this root issued after 2024-11-15.",
+            {
+                "root": name,
+                "root_sha256": root.sha256,
+                "not_before": issued,
+                "cutoff": ENTRUST_CAMERFIRMA_CUTOFF,
+            },
+        )
     )
+    return hits
 
 
 @rule(
@@ -1163,23 +1273,27 @@ def distrust_entrust_camerfirma(ctx: Context) -> Iterator[Hit]:
     severity=Severity.FATAL,
     note="Apple's OTA blocklist is not public as a file; mailtls ships the mechanism with a small data table (BLOCKED).",
 )
-def blocked_certs_keys(ctx: Context) -> Iterator[Hit]:
+def blocked_certs_keys(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     if not BLOCKED:
-        return  # nothing listed, nothing can match
+        return hits  # nothing listed, nothing can match
     for position, node in enumerate(ctx.nodes):
         for digest, what in ((node.cert.sha256, "certificate"), (node.cert.spki_sha256, "key")):
             entry = BLOCKED.get(digest)
             if entry is None:
                 continue
             name, key, result_class = entry
-            yield Hit(
-                position,
-                f"The {what} of {_who(ctx, position)} is on Apple's blocklist ({name}).",
-                {"sha256": digest, "blocked_as": name},
-                check_key=key,
-                result_class=result_class,
-                severity=Severity.FATAL if result_class is F else Severity.ERROR,
+            hits.append(
+                Hit(
+                    position,
+                    f"The {what} of {_who(ctx, position)} is on Apple's blocklist ({name}).",
+                    {"sha256": digest, "blocked_as": name},
+                    check_key=key,
+                    result_class=result_class,
+                    severity=Severity.FATAL if result_class is F else Severity.ERROR,
+                )
             )
+    return hits
 
 
 # --------------------------------------------------------------------------- notices
@@ -1199,16 +1313,20 @@ def blocked_certs_keys(ctx: Context) -> Iterator[Hit]:
     category=Category.NOTICE,
     severity=Severity.WARNING,
 )
-def expiry_soon(ctx: Context) -> Iterator[Hit]:
+def expiry_soon(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     for position, node in enumerate(ctx.nodes):
         not_after = node.cert.info.not_after
         if not_after is not None and ctx.at <= not_after <= ctx.at + EXPIRY_WARNING:
             left = (not_after - ctx.at).total_seconds() / 86400
-            yield Hit(
-                position,
-                f"{_who(ctx, position).capitalize()} expires in {left:.0f} day(s), on {not_after:%Y-%m-%d}.",
-                {"not_after": not_after, "days_left": round(left, 2)},
+            hits.append(
+                Hit(
+                    position,
+                    f"{_who(ctx, position).capitalize()} expires in {left:.0f} day(s), on {not_after:%Y-%m-%d}.",
+                    {"not_after": not_after, "days_left": round(left, 2)},
+                )
             )
+    return hits
 
 
 # --------------------------------------------------------------------------- deployment
@@ -1233,31 +1351,37 @@ _DEPLOY = {
     severity=Severity.ERROR,
     **_DEPLOY,
 )
-def chain_missing_intermediate(ctx: Context) -> Iterator[Hit]:
+def chain_missing_intermediate(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     fetched = [p for p, n in enumerate(ctx.nodes) if n.source is FETCHED]
     if ctx.path.ending is MISSING_ISSUER:
         last = len(ctx.nodes) - 1
         cert = ctx.nodes[last].cert
         urls = list(cert.ca_issuer_urls)
         download = f"; the iPhone may try to download it from {urls[0]}" if urls else ""
-        yield Hit(
-            last,
-            f"The issuer of {_who(ctx, last)} ({_missing_issuer(cert)}) is neither sent by the server nor in a trust store{download}. "
-            "If it is your private root, it must be installed on the iPhones; if it is an intermediate, the server must send it.",
-            {
-                "missing_issuer": cert.info.issuer,
-                "missing_issuer_key_id": _key_id(cert.info.aki) or None,
-                "ca_issuer_urls": urls,
-            },
-            fix=_missing_issuer_fix(cert, detail=True),
+        hits.append(
+            Hit(
+                last,
+                f"The issuer of {_who(ctx, last)} ({_missing_issuer(cert)}) is neither sent by the server nor in a trust store{download}. "
+                "If it is your private root, it must be installed on the iPhones; if it is an intermediate, the server must send it.",
+                {
+                    "missing_issuer": cert.info.issuer,
+                    "missing_issuer_key_id": _key_id(cert.info.aki) or None,
+                    "ca_issuer_urls": urls,
+                },
+                fix=_missing_issuer_fix(cert, detail=True),
+            )
         )
     for position in fetched:
-        yield Hit(
-            position,
-            f"The server did not send {_who(ctx, position)}; it was found via the AIA caIssuers URL, which the iPhone also follows, silently.",
-            {"source": "fetched"},
-            severity=Severity.WARNING,
+        hits.append(
+            Hit(
+                position,
+                f"The server did not send {_who(ctx, position)}; it was found via the AIA caIssuers URL, which the iPhone also follows, silently.",
+                {"source": "fetched"},
+                severity=Severity.WARNING,
+            )
         )
+    return hits
 
 
 @rule(
@@ -1270,14 +1394,18 @@ def chain_missing_intermediate(ctx: Context) -> Iterator[Hit]:
     severity=Severity.INFO,
     **_DEPLOY,
 )
-def chain_order(ctx: Context) -> Iterator[Hit]:
+def chain_order(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     path_indexes = [n.presented_index for n in ctx.nodes if n.presented_index is not None]
     if path_indexes != sorted(path_indexes):
-        yield Hit(
-            None,
-            "The server sends its certificates in a different order than the chain runs.",
-            {"presented_order": path_indexes},
+        hits.append(
+            Hit(
+                None,
+                "The server sends its certificates in a different order than the chain runs.",
+                {"presented_order": path_indexes},
+            )
         )
+    return hits
 
 
 @rule(
@@ -1290,20 +1418,24 @@ def chain_order(ctx: Context) -> Iterator[Hit]:
     severity=Severity.ERROR,
     **_DEPLOY,
 )
-def chain_leaf_not_first(ctx: Context) -> Iterator[Hit]:
+def chain_leaf_not_first(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     first = ctx.presented[0]
     if not first.is_ca:
-        return
+        return hits
     leaves = [i for i, c in enumerate(ctx.presented) if i > 0 and not c.is_ca and c.issuer_der]
     if leaves and (
         not ctx.host
         or any(dns_match(ctx.host, n) for i in leaves for n in ctx.presented[i].dns_names)
     ):
-        yield Hit(
-            0,
-            f"The first certificate sent is a CA certificate ('{first.info.subject}'); the server certificate comes later, at position {leaves[0]}.",
-            {"first_subject": first.info.subject, "server_certificate_index": leaves[0]},
+        hits.append(
+            Hit(
+                0,
+                f"The first certificate sent is a CA certificate ('{first.info.subject}'); the server certificate comes later, at position {leaves[0]}.",
+                {"first_subject": first.info.subject, "server_certificate_index": leaves[0]},
+            )
         )
+    return hits
 
 
 @rule(
@@ -1316,11 +1448,12 @@ def chain_leaf_not_first(ctx: Context) -> Iterator[Hit]:
     severity=Severity.INFO,
     **_DEPLOY,
 )
-def chain_root_included(ctx: Context) -> Iterator[Hit]:
+def chain_root_included(ctx: Context) -> list[Hit]:
     last = len(ctx.nodes) - 1
     node = ctx.nodes[last]
     if last > 0 and node.presented_index is not None and node.cert.info.self_signed:
-        yield Hit(last, f"The server also sends {_who(ctx, last)}; this is harmless.", {})
+        return [Hit(last, f"The server also sends {_who(ctx, last)}; this is harmless.", {})]
+    return []
 
 
 @rule(
@@ -1333,10 +1466,11 @@ def chain_root_included(ctx: Context) -> Iterator[Hit]:
     severity=Severity.WARNING,
     **_DEPLOY,
 )
-def chain_unrelated_certificate(ctx: Context) -> Iterator[Hit]:
+def chain_unrelated_certificate(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     used = {n.cert.sha256 for n in ctx.nodes}
     if all(cert.sha256 in used for cert in ctx.presented):
-        return  # every certificate sent is in the path (almost every chain)
+        return hits  # every certificate sent is in the path (almost every chain)
     same_key = {(n.cert.subject_der, n.cert.spki_sha256): n for n in ctx.nodes}
     mismatched = {i for _, i in ctx.path.signature_mismatches}
     reported: set[str] = set()
@@ -1346,16 +1480,18 @@ def chain_unrelated_certificate(ctx: Context) -> Iterator[Hit]:
         reported.add(cert.sha256)
         twin = same_key.get((cert.subject_der, cert.spki_sha256))
         if twin is not None:
-            yield Hit(
-                None,
-                f"Certificate {index} ('{cert.info.subject}') is another version (e.g. cross-signed) of a certificate in the path; the iPhone does not need it.",
-                {
-                    "index": index,
-                    "subject": cert.info.subject,
-                    "key_mismatch": False,
-                    "variant_of": twin.cert.sha256,
-                },
-                severity=Severity.INFO,
+            hits.append(
+                Hit(
+                    None,
+                    f"Certificate {index} ('{cert.info.subject}') is another version (e.g. cross-signed) of a certificate in the path; the iPhone does not need it.",
+                    {
+                        "index": index,
+                        "subject": cert.info.subject,
+                        "key_mismatch": False,
+                        "variant_of": twin.cert.sha256,
+                    },
+                    severity=Severity.INFO,
+                )
             )
             continue
         why = (
@@ -1363,11 +1499,14 @@ def chain_unrelated_certificate(ctx: Context) -> Iterator[Hit]:
             if index in mismatched
             else ""
         )
-        yield Hit(
-            None,
-            f"Certificate {index} ('{cert.info.subject}') is not part of the chain{why}.",
-            {"index": index, "subject": cert.info.subject, "key_mismatch": index in mismatched},
+        hits.append(
+            Hit(
+                None,
+                f"Certificate {index} ('{cert.info.subject}') is not part of the chain{why}.",
+                {"index": index, "subject": cert.info.subject, "key_mismatch": index in mismatched},
+            )
         )
+    return hits
 
 
 @rule(
@@ -1380,17 +1519,21 @@ def chain_unrelated_certificate(ctx: Context) -> Iterator[Hit]:
     severity=Severity.INFO,
     **_DEPLOY,
 )
-def chain_duplicate_certificate(ctx: Context) -> Iterator[Hit]:
+def chain_duplicate_certificate(ctx: Context) -> list[Hit]:
+    hits: list[Hit] = []
     first: dict[str, int] = {}
     for index, cert in enumerate(ctx.presented):
         if cert.sha256 in first:
-            yield Hit(
-                None,
-                f"Certificate {index} is a copy of certificate {first[cert.sha256]} ('{cert.info.subject_cn or cert.info.subject}').",
-                {"index": index, "copy_of": first[cert.sha256]},
+            hits.append(
+                Hit(
+                    None,
+                    f"Certificate {index} is a copy of certificate {first[cert.sha256]} ('{cert.info.subject_cn or cert.info.subject}').",
+                    {"index": index, "copy_of": first[cert.sha256]},
+                )
             )
         else:
             first[cert.sha256] = index
+    return hits
 
 
 # --------------------------------------------------------------------------- documented only
