@@ -26,7 +26,7 @@ except SystemExit as exc:
     code = exc.code
 loaded = sorted(m for m in sys.modules if m.split('.')[0] in {{'mailtls', 'textual', 'rich',
     'cryptography', 'asyncio', 'dns', 'json', 'argparse', 'typing',
-    'pathlib', 'datetime', 'threading'}})
+    'pathlib', 'datetime', 'threading', 'shutil'}})
 print('LOADED', ' '.join(loaded), file=sys.stderr)
 """
 
@@ -62,7 +62,7 @@ def test_version_imports_no_command() -> None:
 def test_check_help_imports_only_what_the_help_needs() -> None:
     # In a clean interpreter these cost check --help about a third of its time (issue 8).
     loaded = loaded_after(["check", "--help"], site=False)
-    assert not loaded & {"typing", "pathlib", "datetime", "threading"}
+    assert not loaded & {"typing", "pathlib", "datetime", "threading", "shutil"}
     assert "mailtls.commands.check" in loaded
 
 
