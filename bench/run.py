@@ -1063,10 +1063,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench: FAILED: the benchmark could not run: {exc}", file=sys.stderr)
         return 2
     sslyze = sslyze_python()
-    print(f"mailtls runs with {TOOL_PYTHON}: {startup_imports(TOOL_PYTHON)}", flush=True)
+    ours_at_start = startup_imports(TOOL_PYTHON)
+    print(f"mailtls runs with {TOOL_PYTHON}: {ours_at_start}", flush=True)
     if sslyze is not None:
         print(f"sslyze runs with {sslyze}: {startup_imports(sslyze)}", flush=True)
-    results.figures["mailtls interpreter"] = f"{TOOL_PYTHON} ({startup_imports(TOOL_PYTHON)})"
+    results.figures["mailtls interpreter"] = f"{TOOL_PYTHON} ({ours_at_start})"
     speed = calibration()
     print(f"calibration: a 3M-iteration Python loop took {speed:.3f} CPU s", flush=True)
     results.figures["machine at start"] = machine_line()
