@@ -217,7 +217,7 @@ class _Check:
         self.consistency: dict[str, tuple[Finding, ...]] = {}
         self.discovered: dict[str, tuple[Finding, ...]] = {}
         self.unrecorded: list[EndpointReport] = []
-        self.found_by: dict[str, list[HostSource]] | None = None  # discovered names, by host
+        self.found_by: dict[str, list[HostSource]] = {}  # discovered names, by host
         self.history: History | None = None
         self.store_labels: dict[str, str] = {}
         self._stores: asyncio.Future[tuple[Any, Any]]
@@ -298,6 +298,9 @@ class _Check:
 
     async def _plan_and_probe(self) -> None:
         await self._plan()
+        for source in self.hosts:  # complete now: probing starts below
+            if source.source != "argument":
+                self.found_by.setdefault(source.host, []).append(source)
         self.observer.on_hosts(tuple(self.hosts))
         self._open_history()
         await self._probe_all(_Judge(self))
@@ -507,48 +510,46 @@ class _Check:
         dns_slots: asyncio.Semaphore,
         probe_slots: asyncio.Semaphore,
     ) -> None:
-        await self._host_endpoints(plan, judge, base, dns_slots, probe_slots)
-        if not self.keep_endpoints:
-            self._host_finished(plan.host)
-            judge.forget(plan.host)
-
-    async def _host_endpoints(
-        self,
-        plan: _HostPlan,
-        judge: _Judge,
-        base: Any,
-        dns_slots: asyncio.Semaphore,
-        probe_slots: asyncio.Semaphore,
-    ) -> None:
         async with dns_slots:
             dns_started = time.monotonic()
             answer = await self._addresses(plan)
             dns_seconds = time.monotonic() - dns_started
         if isinstance(answer, str):
-            if plan.domain_only_if_resolves:
-                self.problems.append(domain_without_address_finding(plan.host, answer))
-                return
-            for scheme, port in plan.services:
-                endpoint = Endpoint(scheme, plan.host, port)
-                self.observer.on_endpoint_started(endpoint)
-                result = ProbeResult(
-                    endpoint,
-                    Status.DNS_ERROR,
-                    phase=Phase.DNS,
-                    error=answer,
-                    started_at=datetime.now(UTC),
-                    elapsed_ms=round(dns_seconds * 1000, 1),
-                )
-                self._finish(await judge.judge(result))
+            await self._unresolved(plan, answer, dns_seconds, judge)
+        else:
+            # One host's lookup and probes together stay within --timeout.
+            options = _with_deadline(base, self.options.timeout - dns_seconds)
+            endpoints = [
+                Endpoint(scheme, plan.host, port, address)
+                for scheme, port in plan.services
+                for address in answer
+            ]
+            await asyncio.gather(
+                *(self._endpoint(e, judge, options, probe_slots) for e in endpoints)
+            )
+        if not self.keep_endpoints:
+            self._host_finished(plan.host)
+            judge.forget(plan.host)
+
+    async def _unresolved(
+        self, plan: _HostPlan, answer: str, dns_seconds: float, judge: _Judge
+    ) -> None:
+        """A host whose lookup failed: each of its endpoints reports the DNS error."""
+        if plan.domain_only_if_resolves:
+            self.problems.append(domain_without_address_finding(plan.host, answer))
             return
-        # One host's lookup and probes together stay within --timeout.
-        options = _with_deadline(base, self.options.timeout - dns_seconds)
-        endpoints = [
-            Endpoint(scheme, plan.host, port, address)
-            for scheme, port in plan.services
-            for address in answer
-        ]
-        await asyncio.gather(*(self._endpoint(e, judge, options, probe_slots) for e in endpoints))
+        for scheme, port in plan.services:
+            endpoint = Endpoint(scheme, plan.host, port)
+            self.observer.on_endpoint_started(endpoint)
+            result = ProbeResult(
+                endpoint,
+                Status.DNS_ERROR,
+                phase=Phase.DNS,
+                error=answer,
+                started_at=datetime.now(UTC),
+                elapsed_ms=round(dns_seconds * 1000, 1),
+            )
+            self._finish(await judge.judge(result))
 
     async def _endpoint(
         self, endpoint: Endpoint, judge: _Judge, options: Any, slots: asyncio.Semaphore
@@ -587,11 +588,6 @@ class _Check:
         endpoint reports let go."""
         reports = sorted(self.pending.pop(host, ()), key=lambda r: _endpoint_order(r.endpoint))
         consistency = consistency_findings(reports)
-        if self.found_by is None:  # the hosts are all planned before the first probe
-            self.found_by = {}
-            for source in self.hosts:
-                if source.source != "argument":
-                    self.found_by.setdefault(source.host, []).append(source)
         found_by = self.found_by.get(host)
         discovered = discovery_findings(found_by, reports) if found_by else ()
         if consistency:  # most hosts have none: nothing is kept for them
