@@ -8,6 +8,7 @@ person unless ``--debug`` is given.
 
 from __future__ import annotations
 
+import functools
 import gc
 import importlib
 import sys
@@ -45,51 +46,43 @@ class ArgumentError(UsageError):
         self.prog = prog
 
 
-_PARSER_CLASS: list[type[argparse.ArgumentParser]] = []
-
-
+@functools.cache  # functools is loaded already (enum needs it): no start-up cost
 def _parser_class() -> type[argparse.ArgumentParser]:
     """An ArgumentParser whose errors are :class:`ArgumentError` (argparse imported on first
     use: ``mailtls --version`` never needs it)."""
-    if not _PARSER_CLASS:
-        import argparse
+    import argparse
 
-        class _Parser(argparse.ArgumentParser):
-            def error(self, message: str) -> None:  # type: ignore[override]
-                raise ArgumentError(self.prog, f"{message} (see '{self.prog} --help')")
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # type: ignore[override]
+            raise ArgumentError(self.prog, f"{message} (see '{self.prog} --help')")
 
-            def _get_formatter(self) -> argparse.HelpFormatter:
-                # argparse makes a formatter for every add_argument and asks
-                # shutil.get_terminal_size each time (importing shutil, bz2, lzma, zlib:
-                # ~3 ms of 'check --help' in a clean interpreter); the width is the same.
-                # (typeshed's formatter protocol names only prog; HelpFormatter takes width.)
-                return self.formatter_class(prog=self.prog, width=help_width())  # type: ignore[call-arg]
+        def _get_formatter(self) -> argparse.HelpFormatter:
+            # argparse makes a formatter for every add_argument and asks
+            # shutil.get_terminal_size each time (importing shutil, bz2, lzma, zlib:
+            # ~3 ms of 'check --help' in a clean interpreter); the width is the same.
+            # (typeshed's formatter protocol names only prog; HelpFormatter takes width.)
+            return self.formatter_class(prog=self.prog, width=help_width())  # type: ignore[call-arg]
 
-        _PARSER_CLASS.append(_Parser)
-    return _PARSER_CLASS[0]
+    return _Parser
 
 
-_WIDTH: list[int] = []
-
-
+@functools.cache
 def help_width() -> int:
     """The width argparse would wrap help to (``shutil.get_terminal_size().columns - 2``:
     ``$COLUMNS`` when set and positive, else the terminal of ``sys.__stdout__``, else 80),
     found once and without importing shutil."""
-    if not _WIDTH:
-        import os
+    import os
 
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
         try:
-            columns = int(os.environ.get("COLUMNS", "0"))
-        except ValueError:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
             columns = 0
-        if columns <= 0:
-            try:
-                columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-            except (AttributeError, ValueError, OSError):
-                columns = 0
-        _WIDTH.append((columns if columns > 0 else 80) - 2)
-    return _WIDTH[0]
+    return (columns if columns > 0 else 80) - 2
 
 
 def commands_needed(args: Sequence[str]) -> tuple[str, ...]:

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from collections.abc import Iterator
 
 import pytest
 
 from mailtls import cli
+
+
+@pytest.fixture(autouse=True)
+def _fresh_width() -> Iterator[None]:
+    cli.help_width.cache_clear()  # found once per process: each test sets its own $COLUMNS
+    yield
+    cli.help_width.cache_clear()
 
 
 def _help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -28,7 +36,6 @@ def test_help_is_wrapped_as_argparse_wraps_it(
     argv: list[str],
 ) -> None:
     monkeypatch.setenv("COLUMNS", columns)
-    monkeypatch.setattr(cli, "_WIDTH", [])
     ours = _help(argv, capsys)
     monkeypatch.setattr(
         cli._parser_class(), "_get_formatter", argparse.ArgumentParser._get_formatter
@@ -38,11 +45,10 @@ def test_help_is_wrapped_as_argparse_wraps_it(
 
 
 def test_the_width_is_found_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_WIDTH", [])
     monkeypatch.setenv("COLUMNS", "100")
     assert cli.help_width() == 98
     monkeypatch.setenv("COLUMNS", "50")
     assert cli.help_width() == 98  # cached for the process, like one parse
-    monkeypatch.setattr(cli, "_WIDTH", [])
+    cli.help_width.cache_clear()
     monkeypatch.delenv("COLUMNS")
     assert cli.help_width() == shutil.get_terminal_size().columns - 2  # what argparse asks
