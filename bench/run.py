@@ -1008,18 +1008,19 @@ def machine_line() -> str:
     )
 
 
+def ask_python(python: Path | str, code: str) -> subprocess.CompletedProcess[str]:
+    """Run one line of ``code`` with the interpreter ``python``, in the measured environment."""
+    return subprocess.run(
+        [str(python), "-c", code], capture_output=True, text=True, env=child_env(), check=False
+    )
+
+
 def use_python(python: str) -> None:
     """Run mailtls (and the bare-interpreter baseline) with ``python`` (``--python``)."""
     global TOOL_PYTHON
     path = Path(python).absolute()  # not resolved: a venv's bin/python is a symlink
     try:
-        probe = subprocess.run(
-            [str(path), "-c", "import mailtls, cryptography, dns, certifi; print('ok')"],
-            capture_output=True,
-            text=True,
-            env=child_env(),
-            check=False,
-        )
+        probe = ask_python(path, "import mailtls, cryptography, dns, certifi; print('ok')")
     except OSError as exc:
         raise BenchError(f"--python {python}: cannot run it ({exc.strerror})") from None
     if probe.returncode != 0 or probe.stdout.strip() != "ok":
@@ -1035,13 +1036,7 @@ def startup_imports(python: Path | str) -> str:
     process (~30 ms); sslyze's virtual environment does not read it. Printed so that the
     start-up and one-host figures can be read with that in mind.
     """
-    probe = subprocess.run(
-        [str(python), "-c", "import sys; print(len(sys.modules), 'certifi' in sys.modules)"],
-        capture_output=True,
-        text=True,
-        env=child_env(),
-        check=False,
-    )
+    probe = ask_python(python, "import sys; print(len(sys.modules), 'certifi' in sys.modules)")
     try:
         count, certifi = probe.stdout.split()
     except ValueError:
