@@ -98,10 +98,6 @@ def fails(report: Report, fail_on: FailOn | str = FailOn.PROMPT) -> bool:
     return Tally(report.endpoints).fails(report, fail_on)
 
 
-def unchecked(report: Report) -> list[EndpointReport]:
-    return [e for e in report.endpoints if not is_checked(e)]
-
-
 class Tally:
     """What the exit code needs of the endpoints, gathered one endpoint at a time.
 
