@@ -130,7 +130,7 @@ _exit_at_once = False  # set by _main when a lean command has finished
 def resume_gc() -> None:
     """Let the garbage collector run again after a real process's start-up (issue 8).
 
-    Start-up (the imports of a check: asyncio, cryptography, the trust engine) creates
+    Start-up (the imports of a check: ssl, cryptography, the trust engine) creates
     tens of thousands of objects and no garbage, yet sets off ~45 young collections, about
     10 ms of a 0.25 s check. A real process pauses the collector until the command's
     start-up is over; what exists then is frozen (never walked again) and collection

@@ -34,7 +34,6 @@ on the thread that called :func:`check`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 import threading
@@ -45,6 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mailtls import aio
 from mailtls.model import (
     IPHONE_SWEEP,
     Analysis,
@@ -135,20 +135,9 @@ def check(
     memory does not grow with the fleet; the report then lists no endpoints (the observer
     keeps what it needs, e.g. :class:`mailtls.report.outcome.Tally` for the exit code).
     """
-    # The report leaves the loop in a box, not as the main task's result: Python 3.11's
-    # asyncio.run formats repr() of that task (result included) twice while restoring the
-    # SIGINT handler, which for a fleet report costs time and memory in O(report size).
-    box: list[Report] = []
-
-    async def main() -> None:
-        box.append(
-            await check_async(
-                targets, options, observer=observer, now=now, keep_endpoints=keep_endpoints
-            )
-        )
-
-    asyncio.run(main())
-    return box[0]
+    return aio.run(
+        check_async(targets, options, observer=observer, now=now, keep_endpoints=keep_endpoints)
+    )
 
 
 async def check_async(
@@ -159,7 +148,8 @@ async def check_async(
     now: datetime | None = None,
     keep_endpoints: bool = True,
 ) -> Report:
-    """The same as :func:`check`, for callers that already run an event loop."""
+    """The same as :func:`check`, as a coroutine for a :mod:`mailtls.aio` loop (e.g. several
+    checks gathered in one loop, as ``mailtls demo`` does)."""
     check = _Check(targets, options, observer or CheckObserver(), now, keep_endpoints)
     return await check.run()
 
@@ -220,7 +210,7 @@ class _Check:
         self.found_by: dict[str, list[HostSource]] = {}  # discovered names, by host
         self.history: History | None = None
         self.store_labels: dict[str, str] = {}
-        self._stores: asyncio.Future[tuple[Any, Any]]
+        self._stores: aio.Future[tuple[Any, Any]]
         self._stores_thread: threading.Thread | None = None
         self._stores_scheduled = False
 
@@ -251,14 +241,14 @@ class _Check:
     async def run(self) -> Report:
         self._check_ios_version()
         self._check_ehlo_name()
-        loop = asyncio.get_running_loop()
+        loop = aio.get_running_loop()
         self._stores = loop.create_future()
-        work = asyncio.ensure_future(self._plan_and_probe())
+        work = loop.create_task(self._plan_and_probe())
         # A bad root file is bad input: one line, and whatever was started is abandoned.
         user_files = bool(self.options.ca_files or self.options.system_roots)
         try:
             if user_files:
-                await asyncio.wait((self._stores, work), return_when=asyncio.FIRST_COMPLETED)
+                await aio.wait((self._stores, work), return_when=aio.FIRST_COMPLETED)
                 if self._stores.done():
                     self._stores.result()
             await work
@@ -317,15 +307,15 @@ class _Check:
         """Start loading the stores after the callbacks already queued (the connects)."""
         if not self._stores_scheduled:
             self._stores_scheduled = True
-            asyncio.get_running_loop().call_soon(self._start_stores)
+            aio.get_running_loop().call_soon(self._start_stores)
 
     def _start_stores(self) -> None:
         if self._stores_thread is None and not self._stores.done():
-            loop = asyncio.get_running_loop()
+            loop = aio.get_running_loop()
 
             def load() -> None:
-                # A plain thread rather than asyncio.to_thread: no executor to import, start
-                # and shut down for one job (issue 8). The result crosses back to the loop.
+                # A thread of its own rather than one of the loop's workers (those wait on
+                # DNS); it is joined when the check ends. The result crosses back to the loop.
                 try:
                     stores = self._load_stores()
                 except BaseException as exc:  # handed to whoever awaits the stores
@@ -407,13 +397,13 @@ class _Check:
 
         self._stores_soon()
         nameserver = self.options.nameserver
-        slots = asyncio.Semaphore(max(1, self.options.concurrency))
+        slots = aio.Semaphore(max(1, self.options.concurrency))
 
         async def one(domain: str) -> list[HostSource] | str:
             try:
                 async with slots:
                     return list(
-                        await asyncio.wait_for(
+                        await aio.wait_for(
                             discover(domain, nameserver, self._dns_timeout()),
                             self.options.timeout,
                         )
@@ -424,7 +414,7 @@ class _Check:
                 return f"{domain}: DNS discovery failed: {exc}"
 
         for domain, found in zip(
-            domains, await asyncio.gather(*(one(d) for d in domains)), strict=True
+            domains, await aio.gather(*(one(d) for d in domains)), strict=True
         ):
             if isinstance(found, str):
                 self.problems.append(discovery_failed_finding(domain, found))
@@ -458,7 +448,7 @@ class _Check:
 
         self._stores_soon()
         try:
-            found = await asyncio.wait_for(
+            found = await aio.wait_for(
                 resolve_addresses(plan.host, self.options.nameserver, self._dns_timeout()),
                 self.options.timeout,
             )
@@ -486,14 +476,14 @@ class _Check:
 
         base = _probe_options(ProbeOptions, self.options, self.options.timeout)
         width = max(1, self.options.concurrency)
-        dns_slots = asyncio.Semaphore(width)
-        probe_slots = asyncio.Semaphore(width)
-        host_slots = asyncio.Semaphore(self.HOSTS_AHEAD * width)
+        dns_slots = aio.Semaphore(width)
+        probe_slots = aio.Semaphore(width)
+        host_slots = aio.Semaphore(self.HOSTS_AHEAD * width)
 
         def release(_task: object) -> None:
             host_slots.release()
 
-        async with asyncio.TaskGroup() as group:
+        async with aio.TaskGroup() as group:
             for plan in self.plans.values():
                 await host_slots.acquire()
                 task = group.create_task(self._host(plan, judge, base, dns_slots, probe_slots))
@@ -507,8 +497,8 @@ class _Check:
         plan: _HostPlan,
         judge: _Judge,
         base: Any,
-        dns_slots: asyncio.Semaphore,
-        probe_slots: asyncio.Semaphore,
+        dns_slots: aio.Semaphore,
+        probe_slots: aio.Semaphore,
     ) -> None:
         async with dns_slots:
             dns_started = time.monotonic()
@@ -524,9 +514,7 @@ class _Check:
                 for scheme, port in plan.services
                 for address in answer
             ]
-            await asyncio.gather(
-                *(self._endpoint(e, judge, options, probe_slots) for e in endpoints)
-            )
+            await aio.gather(*(self._endpoint(e, judge, options, probe_slots) for e in endpoints))
         if not self.keep_endpoints:
             self._host_finished(plan.host)
             judge.forget(plan.host)
@@ -552,7 +540,7 @@ class _Check:
             self._finish(await judge.judge(result))
 
     async def _endpoint(
-        self, endpoint: Endpoint, judge: _Judge, options: Any, slots: asyncio.Semaphore
+        self, endpoint: Endpoint, judge: _Judge, options: Any, slots: aio.Semaphore
     ) -> None:
         from mailtls.probe import probe_endpoint
 

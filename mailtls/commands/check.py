@@ -538,9 +538,9 @@ class _WarmUp:
 
     def on_endpoint_started(self, endpoint: Endpoint) -> None:
         if not self.started:
-            import asyncio
+            from mailtls import aio
 
-            asyncio.get_running_loop().call_soon(self._start)
+            aio.get_running_loop().call_soon(self._start)
 
     def on_endpoint_done(self, report: EndpointReport) -> None:
         if not self.resumed:

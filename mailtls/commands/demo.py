@@ -187,9 +187,9 @@ def run_cases(
     workdir: Path,
 ) -> list[DemoResult]:
     """Start one lab per case, check them all concurrently, stop the labs."""
-    import asyncio
     import contextlib
 
+    from mailtls import aio
     from mailtls.lab.servers import start_lab
     from mailtls.service import CheckOptions, check_async
 
@@ -223,12 +223,12 @@ def run_cases(
 
         async def check_all() -> list[Report]:
             return list(
-                await asyncio.gather(
+                await aio.gather(
                     *(check_async(list(urls), options, now=now) for _case, urls, options in jobs)
                 )
             )
 
-        reports = asyncio.run(check_all())
+        reports = aio.run(check_all())
     return [
         DemoResult(case, report, urls)
         for (case, urls, _options), report in zip(jobs, reports, strict=True)

@@ -1,6 +1,7 @@
 """The one socket driver: connect, run a sans-I/O dialog, run the TLS handshake.
 
-Everything here is asyncio on non-blocking sockets. Each phase has its own time budget
+Everything here runs on :mod:`mailtls.aio` (the check's small event loop) with non-blocking
+sockets. Each phase has its own time budget
 (:class:`~mailtls.probe.options.Timeouts`) and every wait is also capped by the endpoint's
 overall deadline, so a silent port, a server that drips bytes or one that never ends a line
 always ends as data: a :class:`~mailtls.model.ProbeResult` with a status, the phase and a
@@ -10,7 +11,6 @@ handed to TLS; its presence is recorded (``Capabilities.injected_plaintext``).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import ipaddress
@@ -23,6 +23,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from mailtls import aio
 from mailtls.model import (
     TLS_VERSIONS,
     Capabilities,
@@ -116,10 +117,10 @@ class _Clock:
 async def _wait(awaitable: Awaitable[T], clock: _Clock, phase_at: float) -> T:
     """Await within the phase's budget and the deadline; TimeoutError when either runs out.
 
-    ``asyncio.timeout`` rather than ``wait_for``: no extra task per wait (a probe waits
-    ~10 times per connection; issue 8).
+    A timeout block rather than ``wait_for``: no extra task per wait (a probe waits ~10
+    times per connection; issue 8).
     """
-    async with asyncio.timeout(max(0.0, clock.remaining(phase_at))):
+    async with aio.timeout(max(0.0, clock.remaining(phase_at))):
         return await awaitable
 
 
@@ -131,7 +132,7 @@ async def _connect(
     preconnected: Preconnected | None = None,
 ) -> socket.socket:
     """A connected socket: one opened ahead (see :mod:`mailtls.probe.preconnect`) or a new one."""
-    loop = asyncio.get_running_loop()
+    loop = aio.get_running_loop()
     sock = preconnected.take(address, port) if preconnected is not None else None
     adopted = sock is not None
     if sock is None:
@@ -181,19 +182,7 @@ async def _connect(
 
 async def _connected(sock: socket.socket) -> None:
     """Wait for a connect started elsewhere to finish; raise its error as connect() would."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[None] = loop.create_future()
-    fd = sock.fileno()
-
-    def writable() -> None:
-        if not done.done():
-            done.set_result(None)
-
-    loop.add_writer(fd, writable)
-    try:
-        await done
-    finally:
-        loop.remove_writer(fd)
+    await aio.get_running_loop().wait_writable(sock)
     error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     if error:
         raise OSError(error, os.strerror(error))
@@ -209,13 +198,13 @@ async def _recv(sock: socket.socket, clock: _Clock, phase_at: float) -> bytes:
     try:
         if clock.remaining(phase_at) > 0:
             data = sock.recv(_RECV_SIZE)
-            await asyncio.sleep(0)
+            await aio.sleep0()
             return data
     except (BlockingIOError, InterruptedError):
         pass
     except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
         return b""
-    loop = asyncio.get_running_loop()
+    loop = aio.get_running_loop()
     try:
         return await _wait(loop.sock_recv(sock, _RECV_SIZE), clock, phase_at)
     except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
@@ -231,7 +220,7 @@ async def _send(sock: socket.socket, data: bytes, clock: _Clock, phase_at: float
     except (BlockingIOError, InterruptedError):
         sent = 0
     if sent < len(data):
-        loop = asyncio.get_running_loop()
+        loop = aio.get_running_loop()
         await _wait(loop.sock_sendall(sock, data[sent:]), clock, phase_at)
 
 
@@ -432,15 +421,15 @@ async def _accepted_versions(
         jobs.append(shared("TLSv1", "TLSv1.1"))
         older = older[2:]
     jobs.extend(pinned(version) for version in older)
-    tasks = [asyncio.ensure_future(job) for job in jobs]
+    tasks = [aio.ensure_future(job) for job in jobs]
     if tasks:
-        _done, pending = await asyncio.wait(
+        _done, pending = await aio.wait(
             tasks, timeout=max(0.0, clock.deadline_at - time.monotonic())
         )
         for task in pending:
             task.cancel()
         if pending:
-            await asyncio.wait(pending)
+            await aio.wait(pending)
         for task in tasks:  # a bug in one try leaves its versions unknown, never raises
             if not task.cancelled():
                 task.exception()
@@ -474,7 +463,7 @@ async def probe_endpoint(endpoint: Endpoint, options: ProbeOptions) -> ProbeResu
         address = endpoint.address or endpoint.host
     try:
         # A safety net over the per-wait caps: nothing outlives the deadline by much.
-        async with asyncio.timeout(options.deadline + 0.5):
+        async with aio.timeout(options.deadline + 0.5):
             capture = await attempt(endpoint, address, options, clock)
     except ProbeFailure as failure:
         error = f"{_prefix(endpoint, address, failure.phase)}: {failure.reason}"
@@ -520,7 +509,7 @@ async def _resolve_first(
     from mailtls.dns import DnsLookupError, resolve_addresses
 
     try:
-        async with asyncio.timeout(max(0.0, clock.remaining(clock.deadline_at))):
+        async with aio.timeout(max(0.0, clock.remaining(clock.deadline_at))):
             addresses = await resolve_addresses(
                 endpoint.host, options.nameserver, options.timeouts.connect
             )
@@ -540,7 +529,7 @@ async def probe_all(
 
     Results come back in input order; ``on_result`` is called as each one finishes.
     """
-    semaphore = asyncio.Semaphore(max(1, options.concurrency))
+    semaphore = aio.Semaphore(max(1, options.concurrency))
     results: list[ProbeResult | None] = [None] * len(endpoints)
 
     async def one(index: int, endpoint: Endpoint) -> None:
@@ -550,7 +539,7 @@ async def probe_all(
         if on_result is not None:
             on_result(probe_result)
 
-    async with asyncio.TaskGroup() as group:
+    async with aio.TaskGroup() as group:
         for index, endpoint in enumerate(endpoints):
             group.create_task(one(index, endpoint))
     return [r for r in results if r is not None]
@@ -562,4 +551,4 @@ def probe_sync(
     on_result: Callable[[ProbeResult], None] | None = None,
 ) -> list[ProbeResult]:
     """:func:`probe_all` for callers without an event loop."""
-    return asyncio.run(probe_all(endpoints, options, on_result))
+    return aio.run(probe_all(endpoints, options, on_result))

@@ -114,3 +114,28 @@ def test_top_level_help_still_lists_every_command() -> None:
 )
 def test_commands_needed(argv: list[str], needed: tuple[str, ...]) -> None:
     assert commands_needed(argv) == needed
+
+
+def test_a_whole_check_never_imports_asyncio(tmp_path: Path) -> None:
+    """The check runs on mailtls.aio (issue 8): probe with STARTTLS dialogs and version
+    tries, a DNS lookup through dnspython, the trust analysis and the JSON report, and
+    neither asyncio nor textual is imported."""
+    from mailtls.lab.servers import start_lab
+    from tests.dnsserver import LoopbackDnsServer
+    from tests.service.conftest import scenario
+
+    good = scenario("good-private")
+    with start_lab(good.chain_pem, good.key_pem) as lab:
+        address = lab.connect_address
+        with LoopbackDnsServer([f"{good.host}. A {address}"]) as dns:
+            argv = [
+                "check",
+                "--format=json",
+                "--no-history",
+                "--no-discover",
+                f"--nameserver={dns.nameserver}",
+                *lab.urls(good.host),
+            ]
+            loaded = loaded_after(argv)
+    assert {"mailtls.aio", "mailtls.dns", "mailtls.analysis.engine", "dns.resolver"} <= loaded
+    assert not {m for m in loaded if m.split(".")[0] in ("asyncio", "textual")}

@@ -9,7 +9,6 @@ one lab and SMTP port the other (a consistency finding).
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import io
 import weakref
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from mailtls import aio
 from mailtls.history import History
 from mailtls.lab.scenarios import Scenario
 from mailtls.lab.servers import Lab, start_lab
@@ -219,13 +219,13 @@ def test_the_jsonl_writer_tallies_what_it_wrote(good_lab: Lab, wrong_lab: Lab) -
 
 
 class _TaskCounter(CheckObserver):
-    """The most asyncio tasks alive at once, sampled as each endpoint starts."""
+    """The most tasks alive at once, sampled as each endpoint starts."""
 
     def __init__(self) -> None:
         self.most = 0
 
     def on_endpoint_started(self, endpoint: object) -> None:
-        self.most = max(self.most, len(asyncio.all_tasks()))
+        self.most = max(self.most, len(aio.all_tasks()))
 
 
 @pytest.mark.parametrize("keep", [True, False])
