@@ -609,16 +609,14 @@ def test_wait_first_completed() -> None:
 
 
 def test_wait_timeout_and_all_completed() -> None:
-    """wait(timeout=) returns what is done when time is up and cancels nothing;
-    ALL_COMPLETED waits for all."""
+    """wait(timeout=) returns when time is up and cancels nothing; ALL_COMPLETED waits
+    for all."""
 
     async def main() -> None:
         loop = aio.get_running_loop()
-        finished = loop.create_future()
-        finished.set_result(None)
         stuck = loop.create_task(_forever())
-        done, pending = await aio.wait({finished, stuck}, timeout=0.01)
-        assert (done, pending) == ({finished}, {stuck})
+        done, pending = await aio.wait({stuck}, timeout=0.01)
+        assert (done, pending) == (set(), {stuck})
         await aio.sleep0()
         assert not stuck.done()
         stuck.cancel()
@@ -626,6 +624,41 @@ def test_wait_timeout_and_all_completed() -> None:
         b = loop.create_task(_turns(4))
         done, pending = await aio.wait({a, b})
         assert (done, pending) == ({a, b}, set())
+
+    aio.run(main())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="aio bug: wait() adds its callback to futures already done too, and each of "
+    "those counts as one more finished future, so it returns early",
+)
+def test_wait_all_completed_with_one_already_done() -> None:
+    """ALL_COMPLETED with a future already done still waits for the pending one."""
+
+    async def main() -> None:
+        loop = aio.get_running_loop()
+        finished = loop.create_future()
+        finished.set_result(None)
+        later = loop.create_task(_turns(3))
+        done, pending = await aio.wait({finished, later})
+        assert (done, pending) == ({finished, later}, set())
+
+    aio.run(main())
+
+
+@pytest.mark.xfail(strict=True, reason="aio bug: the same early return as above")
+def test_wait_timeout_with_one_already_done_waits_the_timeout() -> None:
+    """wait(timeout=) with a future already done and one stuck waits for the timeout,
+    and returns the pending one that finished meanwhile as done."""
+
+    async def main() -> None:
+        loop = aio.get_running_loop()
+        finished = loop.create_future()
+        finished.set_result(None)
+        soon = loop.create_task(_turns(3))
+        done, pending = await aio.wait({finished, soon}, timeout=5)
+        assert (done, pending) == ({finished, soon}, set())
 
     aio.run(main())
 
@@ -917,6 +950,40 @@ def test_sock_connect_loopback() -> None:
             accepted.close()
 
 
+def test_sock_read_and_write_on_one_socket_at_once() -> None:
+    """One task sends 1 MiB on a socket while another reads the echo from the same
+    socket: a reader and a writer on one fd do not displace each other."""
+    a, b = _pair()
+    payload = bytes(range(251)) * (1024 * 1024 // 251)
+
+    async def pump(loop: aio.Loop, source: socket.socket, sink: socket.socket | None) -> bytes:
+        got = bytearray()
+        while len(got) < len(payload):
+            chunk = await loop.sock_recv(source, 65536)
+            if not chunk:
+                break
+            got.extend(chunk)
+            if sink is not None:
+                await loop.sock_sendall(sink, chunk)
+        return bytes(got)
+
+    async def main() -> bytes:
+        loop = aio.get_running_loop()
+        echo = loop.create_task(pump(loop, b, b))
+        back = loop.create_task(pump(loop, a, None))
+        async with aio.timeout(2):
+            await loop.sock_sendall(a, payload)
+            await echo
+            return await back
+
+    try:
+        got = aio.run(main())
+    finally:
+        a.close()
+        b.close()
+    assert got == payload
+
+
 def test_cancelled_sock_recv_removes_its_reader() -> None:
     """Cancelling a task blocked in sock_recv unregisters the socket; it can be waited on
     again afterwards."""
@@ -1055,15 +1122,19 @@ def test_no_worker_left_after_run() -> None:
 # --------------------------------------------------------------------------- Ctrl-C
 
 _CTRL_C = """
-import sys
 from mailtls import aio
 
 async def main():
+    sibling = aio.get_running_loop().create_task(aio.sleep(30))
     try:
         print("ready", flush=True)
         await aio.sleep(30)
+    except aio.CancelledError:
+        print("main cancelled", flush=True)
+        raise
     finally:
-        print("cleaned", flush=True)
+        # Only main is cancelled at first; the others after it finished (as asyncio.run).
+        print("cleaned, sibling cancelling:", sibling.cancelling(), flush=True)
 
 aio.run(main())
 print("returned normally", flush=True)
@@ -1071,8 +1142,8 @@ print("returned normally", flush=True)
 
 
 def test_ctrl_c_cancels_main_then_raises_keyboard_interrupt() -> None:
-    """SIGINT cancels the main coroutine (its finally runs), then run() raises
-    KeyboardInterrupt."""
+    """SIGINT cancels the main coroutine alone (its finally runs, other tasks untouched
+    yet), then run() raises KeyboardInterrupt."""
     with subprocess.Popen(
         [sys.executable, "-c", _CTRL_C],
         cwd=Path(__file__).resolve().parent.parent,
@@ -1092,6 +1163,6 @@ def test_ctrl_c_cancels_main_then_raises_keyboard_interrupt() -> None:
             if process.poll() is None:
                 process.kill()
                 process.communicate()
-    assert out == "cleaned\n"
+    assert out == "main cancelled\ncleaned, sibling cancelling: 0\n"
     assert process.returncode != 0
     assert "KeyboardInterrupt" in err
