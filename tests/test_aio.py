@@ -1124,11 +1124,14 @@ def test_no_worker_left_after_run() -> None:
 _CTRL_C = """
 from mailtls import aio
 
+async def hang():
+    await WAIT
+
 async def main():
-    sibling = aio.get_running_loop().create_task(aio.sleep(30))
+    sibling = aio.get_running_loop().create_task(hang())
     try:
         print("ready", flush=True)
-        await aio.sleep(30)
+        await hang()
     except aio.CancelledError:
         print("main cancelled", flush=True)
         raise
@@ -1141,11 +1144,16 @@ print("returned normally", flush=True)
 """
 
 
-def test_ctrl_c_cancels_main_then_raises_keyboard_interrupt() -> None:
+@pytest.mark.parametrize(
+    "wait",
+    ["aio.sleep(30)", "aio.get_running_loop().create_future()"],
+    ids=["timer", "no-timer"],
+)
+def test_ctrl_c_cancels_main_then_raises_keyboard_interrupt(wait: str) -> None:
     """SIGINT cancels the main coroutine alone (its finally runs, other tasks untouched
     yet), then run() raises KeyboardInterrupt."""
     with subprocess.Popen(
-        [sys.executable, "-c", _CTRL_C],
+        [sys.executable, "-c", _CTRL_C.replace("WAIT", wait)],
         cwd=Path(__file__).resolve().parent.parent,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
