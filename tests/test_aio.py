@@ -1041,7 +1041,7 @@ def test_call_soon_threadsafe_wakes_a_blocked_loop() -> None:
 
     async def main() -> str:
         loop = aio.get_running_loop()
-        future = loop.create_future()
+        future: aio.Future[str] = loop.create_future()
 
         def other_thread() -> None:
             time.sleep(0.02)  # let the loop block in select() first
