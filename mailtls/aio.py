@@ -369,7 +369,8 @@ async def wait(
         if timeout is not None:
             handle = loop.call_later(timeout, _set_result_unless_done, waiter, None)
         for future in futures:
-            future.add_done_callback(one_done)
+            if not future.done():
+                future.add_done_callback(one_done)
         try:
             await waiter
         finally:
@@ -385,21 +386,26 @@ class timeout:  # used as asyncio.timeout is: ``async with timeout(s):``
     """Cancel the current task after ``delay`` seconds (None: never); the cancellation it
     caused leaves the block as ``TimeoutError``."""
 
-    __slots__ = ("_delay", "_expired", "_handle", "_task")
+    __slots__ = ("_cancelling", "_delay", "_expired", "_handle", "_task")
 
     def __init__(self, delay: float | None) -> None:
         self._delay = delay
         self._expired = False
-        self._handle: TimerHandle | None = None
+        self._handle: Handle | None = None
         self._task: Task[Any] | None = None
+        self._cancelling = 0
 
     async def __aenter__(self) -> timeout:
         task = current_task()
         if task is None:
             raise RuntimeError("timeout() must be used inside a task")
         self._task = task
+        self._cancelling = task.cancelling()  # requests made before the block are not ours
         if self._delay is not None:
-            self._handle = task._loop.call_later(max(0.0, self._delay), self._expire)
+            if self._delay <= 0:  # at the first suspension, before any timer
+                self._handle = task._loop.call_soon(self._expire)
+            else:
+                self._handle = task._loop.call_later(self._delay, self._expire)
         return self
 
     def _expire(self) -> None:
@@ -414,7 +420,11 @@ class timeout:  # used as asyncio.timeout is: ``async with timeout(s):``
         if self._expired:
             assert self._task is not None
             left = self._task.uncancel()
-            if left == 0 and exc_type is not None and issubclass(exc_type, CancelledError):
+            if (
+                left <= self._cancelling
+                and exc_type is not None
+                and issubclass(exc_type, CancelledError)
+            ):
                 raise TimeoutError from exc
 
 
@@ -865,8 +875,9 @@ def run(main: Coroutine[Any, Any, T]) -> T:
             nonlocal interrupted
             interrupted += 1
             if interrupted == 1 and not task.done():
-                task.cancel()
-                loop.call_soon_threadsafe(_nothing)
+                # Cancelled on the loop, not here: the handler may run in the middle of the
+                # loop's own bookkeeping (a future half set).
+                loop.call_soon_threadsafe(task.cancel)
                 return
             raise KeyboardInterrupt()
 
@@ -883,10 +894,6 @@ def run(main: Coroutine[Any, Any, T]) -> T:
             _cancel_all(loop)
         finally:
             loop.close()
-
-
-def _nothing() -> None:
-    pass
 
 
 def _cancel_all(loop: Loop) -> None:

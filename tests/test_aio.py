@@ -431,10 +431,6 @@ def test_timeout_zero_fires_at_a_timer_wait() -> None:
     assert log == ["entered", "TimeoutError"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aio bug: timeout(0) schedules a timer, so a bare sleep0() step runs before it",
-)
 def test_timeout_zero_fires_at_the_first_suspension() -> None:
     """timeout(0) cancels the body at its first suspension, even a sleep0() (as
     asyncio.timeout(0) does at asyncio.sleep(0))."""
@@ -452,11 +448,6 @@ def test_timeout_zero_fires_at_the_first_suspension() -> None:
     assert log == ["TimeoutError"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aio bug: timeout.__aexit__ compares uncancel() with 0, not with cancelling() "
-    "at entry, so a task that once swallowed a cancellation gets CancelledError",
-)
 def test_timeout_after_a_swallowed_cancellation_is_timeout_error() -> None:
     """A task that earlier caught a CancelledError (and went on) still gets TimeoutError
     from a later timeout of its own (asyncio >= 3.12 semantics), not CancelledError."""
@@ -628,11 +619,6 @@ def test_wait_timeout_and_all_completed() -> None:
     aio.run(main())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aio bug: wait() adds its callback to futures already done too, and each of "
-    "those counts as one more finished future, so it returns early",
-)
 def test_wait_all_completed_with_one_already_done() -> None:
     """ALL_COMPLETED with a future already done still waits for the pending one."""
 
@@ -647,7 +633,6 @@ def test_wait_all_completed_with_one_already_done() -> None:
     aio.run(main())
 
 
-@pytest.mark.xfail(strict=True, reason="aio bug: the same early return as above")
 def test_wait_timeout_with_one_already_done_waits_the_timeout() -> None:
     """wait(timeout=) with a future already done and one stuck waits for the timeout,
     and returns the pending one that finished meanwhile as done."""
