@@ -1,6 +1,6 @@
 """TCP connections opened before the probe's event loop exists (issue 8).
 
-A one-host check spends its first ~70 ms importing (asyncio, ssl, the probe), one core busy
+A one-host check spends its first ~50 ms importing (ssl, the probe, its event loop), one core busy
 and the other idle, while a mail server needs about as long to get ready for each new
 connection: Dovecot starts a login process for every one (~11 ms of CPU each in its default
 "high-security" mode), Postfix an smtpd. ``mailtls check`` therefore opens the connections it
