@@ -571,18 +571,37 @@ class Handle:
 
     def cancel(self) -> None:
         self._cancelled = True
+        # What the callback holds (a task, its coroutine, sockets) is let go now, not when
+        # the handle would have run: a fleet's probes cancel thousands of long timeouts.
+        self._callback = _nothing
+        self._args = ()
 
     def _run(self) -> None:
         if not self._cancelled:
             self._callback(*self._args)
 
 
-class TimerHandle(Handle):
-    __slots__ = ("when",)
+def _nothing(*_args: Any) -> None:
+    pass
 
-    def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...]) -> None:
+
+class TimerHandle(Handle):
+    """A callback due at ``when`` (time.monotonic() seconds)."""
+
+    __slots__ = ("_loop", "when")
+
+    def __init__(
+        self, when: float, callback: Callable[..., object], args: tuple[Any, ...], loop: Loop
+    ) -> None:
         super().__init__(callback, args)
         self.when = when
+        self._loop: Loop | None = loop  # None once the loop has taken it off its heap
+
+    def cancel(self) -> None:
+        if not self._cancelled:
+            super().cancel()
+            if self._loop is not None:
+                self._loop._cancelled_timers += 1
 
     def __lt__(self, other: TimerHandle) -> bool:
         return self.when < other.when
@@ -594,7 +613,8 @@ class Loop:
     def __init__(self) -> None:
         self._selector = selectors.DefaultSelector()
         self._ready: deque[Handle] = deque()
-        self._timers: list[TimerHandle] = []
+        self._timers: list[TimerHandle] = []  # a heap; cancelled ones are dropped lazily
+        self._cancelled_timers = 0  # cancelled timers still on the heap
         self._tasks: set[Task[Any]] = set()
         self._current: Task[Any] | None = None
         self._closed = False
@@ -620,9 +640,35 @@ class Loop:
         return handle
 
     def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> TimerHandle:
-        handle = TimerHandle(time.monotonic() + delay, callback, args)
+        handle = TimerHandle(time.monotonic() + delay, callback, args, self)
         heapq.heappush(self._timers, handle)
         return handle
+
+    def _pop_timer(self) -> TimerHandle:
+        handle = heapq.heappop(self._timers)
+        handle._loop = None
+        if handle._cancelled:
+            self._cancelled_timers -= 1
+        return handle
+
+    def _prune_timers(self) -> None:
+        """Drop cancelled timers: from the front of the heap, and all of them once they are
+        most of it (each probe wait cancels a timer due seconds later; without this a
+        fleet's heap would hold thousands)."""
+        timers = self._timers
+        if self._cancelled_timers > 64 and self._cancelled_timers * 2 > len(timers):
+            kept = []
+            for handle in timers:
+                if handle._cancelled:
+                    handle._loop = None
+                else:
+                    kept.append(handle)
+            heapq.heapify(kept)
+            self._timers = kept
+            self._cancelled_timers = 0
+            return
+        while timers and timers[0]._cancelled:
+            self._pop_timer()
 
     def call_soon_threadsafe(self, callback: Callable[..., object], *args: Any) -> Handle:
         """Schedule from another thread (the loop wakes up); ignored once the loop closed."""
@@ -812,6 +858,8 @@ class Loop:
     # running
 
     def _run_once(self) -> None:
+        if self._cancelled_timers:
+            self._prune_timers()
         timeout: float | None = 0.0
         if not self._ready:
             timeout = None
@@ -826,7 +874,9 @@ class Loop:
         if self._timers:
             now = time.monotonic()
             while self._timers and self._timers[0].when <= now:
-                self._ready.append(heapq.heappop(self._timers))
+                handle = self._pop_timer()
+                if not handle._cancelled:
+                    self._ready.append(handle)
         for _ in range(len(self._ready)):
             self._ready.popleft()._run()
 

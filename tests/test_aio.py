@@ -1159,3 +1159,32 @@ def test_ctrl_c_cancels_main_then_raises_keyboard_interrupt(wait: str) -> None:
     assert out == "main cancelled\ncleaned, sibling cancelling: 0\n"
     assert process.returncode != 0
     assert "KeyboardInterrupt" in err
+
+
+def test_cancelled_timers_do_not_pile_up_or_keep_what_they_hold() -> None:
+    """A probe cancels a long timer at every wait; a fleet makes thousands. They leave the
+    heap (not only when due, minutes later) and let go of their callback's objects at once."""
+    import gc
+    import weakref
+
+    class Held:
+        pass
+
+    async def main() -> None:
+        loop = aio.get_running_loop()
+        held = Held()
+        ref = weakref.ref(held)
+        first = loop.call_later(3600, lambda _x: None, held)
+        del held
+        first.cancel()
+        gc.collect()
+        assert ref() is None  # cancelled: its argument is free now
+        for _ in range(5000):
+            async with aio.timeout(3600):
+                await aio.sleep0()
+        assert len(loop._timers) < 200  # private: the heap itself
+        keep = loop.call_later(0.01, lambda: None)
+        assert keep in loop._timers
+        await aio.sleep(0.02)  # a live timer still fires after pruning
+
+    aio.run(main())
