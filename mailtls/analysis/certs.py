@@ -1064,6 +1064,17 @@ def _cryptography() -> tuple[Any, ...]:
     return _CRYPTOGRAPHY[0]
 
 
+def warm_up() -> None:
+    """Load now what the first analysis of a check would otherwise load on the check's
+    critical path (issue 8): cryptography's certificate loader and verification names,
+    and the OpenSSL backend module that cryptography imports the first time an ECDSA
+    signature object is made (~3 ms). ``mailtls check`` calls this on its warm-up thread
+    while the probes wait on the network."""
+    _load_der()
+    ec = _cryptography()[3]
+    ec.ECDSA(_hash_types()["sha256"]())
+
+
 def _verify(child: ParsedCertificate, issuer: ParsedCertificate) -> bool | None:
     InvalidSignature, UnsupportedAlgorithm, dsa, ec, ed448, ed25519, padding, rsa = _cryptography()
     public_key = issuer.public_key

@@ -483,6 +483,7 @@ WARM_UP_MODULES = (
     "cryptography.x509",
     "cryptography.hazmat.primitives.serialization",
     "mailtls.analysis.engine",
+    "mailtls.analysis.hostname",  # imported by the hostname rules on first use
     "mailtls.analysis.transport",
 )
 #: The renderer each output format needs, warmed up with the engine.
@@ -508,6 +509,12 @@ def _warm_up(output_format: str = "text") -> None:
             importlib.import_module(name)
         except ImportError:  # the check itself will say what is missing
             return
+    from mailtls.analysis.certs import warm_up
+
+    try:
+        warm_up()
+    except Exception:  # a warm-up never fails a check; the analysis will say what is wrong
+        return
 
 
 class _WarmUp:
