@@ -139,3 +139,50 @@ def test_a_whole_check_never_imports_asyncio(tmp_path: Path) -> None:
             loaded = loaded_after(argv)
     assert {"mailtls.aio", "mailtls.dns", "mailtls.analysis.engine", "dns.resolver"} <= loaded
     assert not {m for m in loaded if m.split(".")[0] in ("asyncio", "textual")}
+
+
+WARM = """
+import sys
+from pathlib import Path
+from mailtls.commands.check import _warm_up
+_warm_up("json")
+from datetime import datetime
+from mailtls.analysis import analyze_chain, system_store, user_store
+at = datetime.fromisoformat({at!r})
+system, user = system_store(None), user_store([Path({root!r})])
+before = set(sys.modules)
+chain = [Path(p).read_bytes() for p in {chain!r}]
+analysis = analyze_chain(chain, {host!r}, at=at, system=system, user=user)
+print('VERDICT', analysis.verdict)
+print('NEW', ' '.join(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_after_the_warm_up_the_first_analysis_imports_nothing(tmp_path: Path) -> None:
+    """The check's warm-up thread loads everything the first analysis needs (issue 8):
+    imported on the check's own thread instead, it would stall the probes in flight."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from tests.service.conftest import FIXTURE_NOW, scenario
+
+    good = scenario("good-private")  # an ECDSA chain: its signature check loads the most
+    assert good.root_pem is not None
+    root = tmp_path / "root.pem"
+    root.write_bytes(good.root_pem)
+    paths = []
+    for index, cert in enumerate(x509.load_pem_x509_certificates(good.chain_pem)):
+        path = tmp_path / f"{index}.der"
+        path.write_bytes(cert.public_bytes(Encoding.DER))
+        paths.append(str(path))
+    code = WARM.format(root=str(root), chain=paths, host=good.host, at=FIXTURE_NOW.isoformat())
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    lines = dict(
+        line.split(" ", 1) if " " in line else (line, "") for line in done.stdout.splitlines()
+    )
+    assert lines["VERDICT"] == "trusted"
+    assert lines["NEW"] == ""
