@@ -45,8 +45,9 @@ T = TypeVar("T")
 FIRST_COMPLETED = "FIRST_COMPLETED"
 ALL_COMPLETED = "ALL_COMPLETED"
 
-#: Threads :meth:`Loop.run_in_thread` uses at most (DNS queries wait on the network).
-WORKERS = 32
+#: Threads :meth:`Loop.run_in_thread` starts at most, as needed (DNS queries wait on the
+#: network; a fleet resolves up to 2 x --concurrency names at once).
+WORKERS = 128
 
 
 class CancelledError(BaseException):
