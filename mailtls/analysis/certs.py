@@ -587,8 +587,11 @@ _LOAD_DER: list[Any] = []
 
 
 def _load_der() -> Any:
-    """``x509.load_der_x509_certificate``, imported on first use."""
-    from cryptography import x509
+    """``x509.load_der_x509_certificate``, imported on first use (see
+    :mod:`mailtls.analysis.x509import` for how)."""
+    from mailtls.analysis.x509import import import_x509
+
+    x509 = import_x509()
 
     _LOAD_DER.append(x509.load_der_x509_certificate)
     return _LOAD_DER[0]

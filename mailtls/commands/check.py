@@ -504,6 +504,9 @@ def _warm_up(output_format: str = "text") -> None:
     """
     import importlib
 
+    from mailtls.analysis.x509import import import_x509
+
+    import_x509()  # first: the way that skips a regular expression mailtls never uses
     for name in (*WARM_UP_MODULES, RENDERERS.get(output_format, RENDERERS["text"])):
         try:
             importlib.import_module(name)
