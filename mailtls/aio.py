@@ -16,13 +16,14 @@ thread. This module is that part, with asyncio's semantics where mailtls relies 
   leaves one running behind a raised exception); :func:`wait`; :class:`Semaphore` (FIFO);
   :class:`TaskGroup` (a failing child cancels its siblings; errors are raised together as an
   ``ExceptionGroup``);
-* :meth:`Loop.run_in_thread` runs blocking work (dnspython's resolver) on a few worker
-  threads; :meth:`Loop.call_soon_threadsafe` wakes the loop from another thread;
+* :meth:`Loop.run_in_thread` runs blocking work (dnspython's resolver) on worker threads
+  started as needed; :meth:`Loop.call_soon_threadsafe` wakes the loop from another thread;
 * :func:`run` runs a coroutine to the end; Ctrl-C cancels it (its ``finally`` blocks close
   the sockets) and then raises ``KeyboardInterrupt``, as ``asyncio.run`` does.
 
-Only what mailtls uses is here; ``tests/test_aio.py`` holds each behaviour. The TUI and the
-tests' servers still use asyncio (textual is built on it); the check never does.
+Only what mailtls (and, for ``sleep``, its tests) uses is here; ``tests/test_aio.py`` holds
+each behaviour. The TUI and the tests' servers still use asyncio (textual is built on it);
+the check never does.
 """
 
 from __future__ import annotations
@@ -632,9 +633,6 @@ class Loop:
 
     # callbacks and timers
 
-    def time(self) -> float:
-        return time.monotonic()
-
     def call_soon(self, callback: Callable[..., object], *args: Any) -> Handle:
         handle = Handle(callback, args)
         self._ready.append(handle)
@@ -697,45 +695,33 @@ class Loop:
 
     # sockets
 
-    def _update(self, fd: int, reader: Handle | None, writer: Handle | None, mask: int) -> None:
-        try:
-            key = self._selector.get_key(fd)
-        except KeyError:
-            if mask:
-                self._selector.register(fd, mask, (reader, writer))
-            return
-        if mask:
+    def _handles(self, fd: int) -> tuple[Handle | None, Handle | None]:
+        key = self._selector.get_map().get(fd)
+        return (None, None) if key is None else key.data  # type: ignore[no-any-return]
+
+    def _update(self, fd: int, reader: Handle | None, writer: Handle | None) -> None:
+        """Wait on ``fd`` for what its handles wait for (unregistered when for nothing)."""
+        mask = (selectors.EVENT_READ if reader else 0) | (selectors.EVENT_WRITE if writer else 0)
+        registered = fd in self._selector.get_map()
+        if not mask:
+            if registered:
+                self._selector.unregister(fd)
+        elif registered:
             self._selector.modify(fd, mask, (reader, writer))
         else:
-            self._selector.unregister(fd)
-        del key
-
-    def _handles(self, fd: int) -> tuple[Handle | None, Handle | None]:
-        try:
-            data: tuple[Handle | None, Handle | None] = self._selector.get_key(fd).data
-        except KeyError:
-            return None, None
-        return data
+            self._selector.register(fd, mask, (reader, writer))
 
     def add_reader(self, fd: int, callback: Callable[..., object], *args: Any) -> None:
-        _, writer = self._handles(fd)
-        mask = selectors.EVENT_READ | (selectors.EVENT_WRITE if writer else 0)
-        self._update(fd, Handle(callback, args), writer, mask)
+        self._update(fd, Handle(callback, args), self._handles(fd)[1])
 
     def remove_reader(self, fd: int) -> None:
-        reader, writer = self._handles(fd)
-        if reader is not None:
-            self._update(fd, None, writer, selectors.EVENT_WRITE if writer else 0)
+        self._update(fd, None, self._handles(fd)[1])
 
     def add_writer(self, fd: int, callback: Callable[..., object], *args: Any) -> None:
-        reader, _ = self._handles(fd)
-        mask = selectors.EVENT_WRITE | (selectors.EVENT_READ if reader else 0)
-        self._update(fd, reader, Handle(callback, args), mask)
+        self._update(fd, self._handles(fd)[0], Handle(callback, args))
 
     def remove_writer(self, fd: int) -> None:
-        reader, writer = self._handles(fd)
-        if writer is not None:
-            self._update(fd, reader, None, selectors.EVENT_READ if reader else 0)
+        self._update(fd, self._handles(fd)[0], None)
 
     async def sock_recv(self, sock: socket.socket, size: int) -> bytes:
         """Up to ``size`` bytes once the socket is readable (b"" when the peer closed)."""
