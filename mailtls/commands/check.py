@@ -479,8 +479,7 @@ def read_before_report(name: str) -> dict[str, Any]:
 
 
 #: What a check needs once its first probe answers; see :func:`_warm_up`.
-WARM_UP_MODULES = (
-    "cryptography.x509",
+WARM_UP_MODULES = (  # after cryptography.x509 (mailtls.analysis.x509import)
     "cryptography.hazmat.primitives.serialization",
     "mailtls.analysis.engine",
     "mailtls.analysis.hostname",  # imported by the hostname rules on first use
@@ -497,21 +496,22 @@ RENDERERS = {
 
 
 def _warm_up(output_format: str = "text") -> None:
-    """Import the trust engine and the renderer while the first probes wait on the network.
+    """Import the trust engine and the renderer, and load what the first analysis would load
+    (:func:`mailtls.analysis.certs.warm_up`), while the first probes wait on the network.
 
-    Imported on first use instead, the engine (and cryptography) would load on the event
-    loop when the first chain arrives, stalling every handshake in flight (issue 8).
+    Done on first use instead, the engine (and cryptography) would load on the event loop
+    when the first chain arrives, stalling every handshake in flight (issue 8).
     """
     import importlib
 
     from mailtls.analysis.x509import import import_x509
 
-    import_x509()  # first: the way that skips a regular expression mailtls never uses
-    for name in (*WARM_UP_MODULES, RENDERERS.get(output_format, RENDERERS["text"])):
-        try:
+    try:
+        import_x509()  # first, so: without a regular expression mailtls never uses
+        for name in (*WARM_UP_MODULES, RENDERERS.get(output_format, RENDERERS["text"])):
             importlib.import_module(name)
-        except ImportError:  # the check itself will say what is missing
-            return
+    except ImportError:  # the check itself will say what is missing
+        return
     from mailtls.analysis.certs import warm_up
 
     try:
