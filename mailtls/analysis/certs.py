@@ -1074,7 +1074,7 @@ def warm_up() -> None:
     signature object is made (~3 ms). ``mailtls check`` calls this on its warm-up thread
     while the probes wait on the network."""
     _load_der()
-    ec = _cryptography()[3]
+    _invalid, _unsupported, _dsa, ec, *_others = _cryptography()
     ec.ECDSA(_hash_types()["sha256"]())
 
 
