@@ -6,6 +6,8 @@ import hashlib
 import time
 from pathlib import Path
 
+import pytest
+
 from mailtls.exitcodes import ExitCode
 from mailtls.lab.scenarios import Scenario
 from mailtls.lab.servers import Lab, start_lab
@@ -122,3 +124,30 @@ def test_addresses_of_one_host_serving_different_leaves(good: Scenario, good_lab
 def test_same_leaf_everywhere_is_consistent(good: Scenario, good_lab: Lab) -> None:
     report = check(url_targets(good_lab, good.host), options(check_versions=False))
     assert not [f for f in report.findings if f.rule_id == RULE_CONSISTENCY]
+
+
+def test_a_dead_dns_server_with_more_lookups_than_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS lookups run on the check loop's worker threads (issue 8). With more hosts than
+    workers and a server that never answers, every host still reports a one-line DNS error
+    within --timeout (no hang, no host lost), and no worker thread outlives the check."""
+    import threading
+
+    from mailtls import aio
+
+    monkeypatch.setattr(aio, "WORKERS", 3)
+    hosts = [f"h{i}.dead.test" for i in range(12)]
+    with LoopbackDnsServer([], drop=hosts) as dns:
+        started = time.monotonic()
+        report = check(
+            [f"imaps://{h}" for h in hosts],
+            options(address=(), nameserver=dns.nameserver, timeout=1.0, concurrency=12),
+        )
+        elapsed = time.monotonic() - started
+    assert sorted(e.endpoint.host for e in report.endpoints) == sorted(hosts)
+    for endpoint in report.endpoints:
+        assert endpoint.probe.status is Status.DNS_ERROR and endpoint.probe.phase is Phase.DNS
+        assert endpoint.probe.error and "\n" not in endpoint.probe.error
+        assert endpoint.endpoint.host in endpoint.probe.error
+    assert elapsed < 8.0
+    time.sleep(1.5)  # a worker still inside a query nobody waits for ends with its timeout
+    assert not [t for t in threading.enumerate() if t.name == "mailtls-worker"]
