@@ -790,6 +790,11 @@ class Loop:
             return
         except (BlockingIOError, InterruptedError):
             pass
+        await self.sock_connected(sock)
+
+    async def sock_connected(self, sock: socket.socket) -> None:
+        """Wait for a connect already under way on ``sock`` (started here or elsewhere, e.g.
+        :mod:`mailtls.probe.preconnect`); raise its error as connect() would."""
         await self.wait_writable(sock)
         error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if error:

@@ -589,11 +589,10 @@ _LOAD_DER: list[Any] = []
 def _load_der() -> Any:
     """``x509.load_der_x509_certificate``, imported on first use (see
     :mod:`mailtls.analysis.x509import` for how)."""
-    from mailtls.analysis.x509import import import_x509
+    if not _LOAD_DER:  # the warm-up thread and the first analysis may both ask
+        from mailtls.analysis.x509import import import_x509
 
-    x509 = import_x509()
-
-    _LOAD_DER.append(x509.load_der_x509_certificate)
+        _LOAD_DER.append(import_x509().load_der_x509_certificate)
     return _LOAD_DER[0]
 
 

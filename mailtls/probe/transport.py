@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import ipaddress
-import os
 import socket
 import time
 from collections import deque
@@ -142,7 +141,7 @@ async def _connect(
     phase_at = time.monotonic() + budget
     try:
         if adopted:
-            await _wait(_connected(sock), clock, phase_at)
+            await _wait(loop.sock_connected(sock), clock, phase_at)
         else:
             await _wait(loop.sock_connect(sock, (address, port)), clock, phase_at)
     except TimeoutError:
@@ -178,14 +177,6 @@ async def _connect(
         sock.close()
         raise
     return sock
-
-
-async def _connected(sock: socket.socket) -> None:
-    """Wait for a connect started elsewhere to finish; raise its error as connect() would."""
-    await aio.get_running_loop().wait_writable(sock)
-    error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-    if error:
-        raise OSError(error, os.strerror(error))
 
 
 async def _recv(sock: socket.socket, clock: _Clock, phase_at: float) -> bytes:
