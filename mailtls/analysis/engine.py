@@ -93,7 +93,7 @@ def analyze_chain(
 
     presented = tuple(readable)
     path = build_path(presented, at=at, user=user, system=system, fetched=fetched_parsed)
-    ctx = Context(path=path, host=host, at=at, ios=ios, presented=presented)
+    ctx = Context(path=path, host=host, at=at, ios=ios, presented=presented, system=system)
     findings = _run_rules(ctx)
     if unreadable:
         findings.extend(_unreadable_findings([infos[i] for i in unreadable]))
@@ -108,7 +108,9 @@ def analyze_chain(
         trial_path = build_path(
             presented, at=at, user=trial_user, system=system, fetched=fetched_parsed
         )
-        trial = Context(path=trial_path, host=host, at=at, ios=ios, presented=presented)
+        trial = Context(
+            path=trial_path, host=host, at=at, ios=ios, presented=presented, system=system
+        )
         installed = trial_path.anchor in (AnchorKind.USR, AnchorKind.USR_LEAF)
         if installed and _verdict(_run_rules(trial)) is Verdict.TRUSTED:
             verdict = Verdict.NEEDS_PROFILE

@@ -16,6 +16,7 @@ from typing import Any
 
 from mailtls.analysis.certs import ParsedCertificate
 from mailtls.analysis.path import BuiltPath, Ending, Node
+from mailtls.analysis.stores import TrustStore
 from mailtls.model import AnchorKind, Category, ResultClass, Severity
 from mailtls.records import record
 
@@ -105,6 +106,7 @@ class Context:
         "nodes",
         "path",
         "presented",
+        "system",
     )
 
     def __init__(
@@ -114,8 +116,11 @@ class Context:
         at: datetime,
         ios: tuple[int, int],
         presented: tuple[ParsedCertificate, ...],
+        system: TrustStore | None = None,
     ) -> None:
         self.path = path
+        #: The system store the path was built with (Apple's CT log list, constraints).
+        self.system = system
         self.host = host
         self.at = at
         self.ios = ios

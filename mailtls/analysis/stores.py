@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import field, replace
 from pathlib import Path
+from typing import Any
 
 from mailtls.analysis import asn1
 from mailtls.analysis.certs import (
@@ -48,6 +50,9 @@ class TrustStore:
     label: str
     kind: AnchorKind
     certificates: tuple[bytes, ...] = ()  # DER
+    #: Apple's Certificate Transparency log list (``log_list.json``, schema v5) when the
+    #: store came from Apple's published data; None when unknown (a PEM file, certifi).
+    ct_log_list: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @functools.cached_property
     def _by_subject(self) -> dict[bytes, tuple[bytes, ...]]:
@@ -93,7 +98,7 @@ class TrustStore:
         return False
 
     def with_certificates(self, extra: Sequence[bytes], label: str | None = None) -> TrustStore:
-        return TrustStore(label or self.label, self.kind, (*self.certificates, *extra))
+        return replace(self, label=label or self.label, certificates=(*self.certificates, *extra))
 
 
 #: The default system store, said honestly.
