@@ -35,6 +35,7 @@ COMMANDS: tuple[str, ...] = (
     "csr",
     "deploy",
     "rules",
+    "roots",
 )
 
 

@@ -95,7 +95,8 @@ class CheckOptions:
     timeout: float = 10.0  # seconds for one host's lookup + probes (see module docstring)
     ehlo_name: str = "mailtls.invalid"
     ca_files: tuple[Path, ...] = ()  # roots installed on the iPhone with full trust (USR)
-    system_roots: Path | None = None  # replaces the bundled public root store
+    system_roots: Path | None = None  # replaces Apple's trust store
+    roots_version: int | None = None  # a cached release of Apple's store; None = the current
     at: datetime | None = None  # evaluate at this moment instead of now
     ios_version: str | None = None  # None = current iOS
     concurrency: int = 64
@@ -210,6 +211,7 @@ class _Check:
         self.found_by: dict[str, list[HostSource]] = {}  # discovered names, by host
         self.history: History | None = None
         self.store_labels: dict[str, str] = {}
+        self.store_facts: dict[str, Any] = {}
         self._stores: aio.Future[tuple[Any, Any]]
         self._stores_thread: threading.Thread | None = None
         self._stores_scheduled = False
@@ -607,11 +609,17 @@ class _Check:
     def _load_stores(self) -> tuple[Any, Any]:
         from mailtls.analysis import system_store, user_store
 
-        system = system_store(self.options.system_roots)
+        system = system_store(self.options.system_roots, version=self.options.roots_version)
         user = user_store(self.options.ca_files)
         self.store_labels = {
             "system": str(getattr(system, "label", "")),
             "user": str(getattr(user, "label", "")),
+        }
+        self.store_facts = {
+            "source": system.source,
+            "version": system.version,
+            "roots": len(system),
+            "hint": system.hint or None,
         }
         return system, user
 
@@ -638,6 +646,9 @@ class _Check:
             "check_versions": o.check_versions,
             "history": str(o.history) if o.history else None,
             "trust_store": self.store_labels.get("system", ""),
+            "trust_store_source": self.store_facts.get("source"),
+            "trust_store_version": self.store_facts.get("version"),
+            "trust_store_hint": self.store_facts.get("hint"),
             "user_trust_store": self.store_labels.get("user", ""),
         }
 

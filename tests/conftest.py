@@ -14,3 +14,26 @@ if _ROOT not in sys.path:  # "tests.realservers" must import from any working di
     sys.path.insert(0, _ROOT)
 
 pytest_plugins = ("tests.realservers.plugin",)
+
+
+import pytest  # noqa: E402
+
+SHARED_STORE = Path(__file__).resolve().parents[2] / "shared" / "apple-trust-store"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _apple_trust_store(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """Every test runs as a user who has run `mailtls roots update`: Apple's store (the
+    shared copy) is imported into a fresh data directory, never the user's. Nothing is
+    fetched: MAILTLS_OFFLINE is set, and tests of the stand-in use data directories of
+    their own."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MAILTLS_DATA_DIR", str(tmp_path_factory.mktemp("mailtls-data")))
+    patch.setenv("MAILTLS_OFFLINE", "1")
+    patch.delenv("MAILTLS_ROOTS_URL", raising=False)
+    if SHARED_STORE.is_dir():
+        from mailtls import roots
+
+        roots.import_from(SHARED_STORE)
+    yield None
+    patch.undo()

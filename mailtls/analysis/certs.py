@@ -52,6 +52,8 @@ class NameConstraints:
     permitted_ip: tuple[tuple[bytes, bytes], ...] = ()  # (address, mask)
     excluded_ip: tuple[tuple[bytes, bytes], ...] = ()
     unsupported_forms: tuple[str, ...] = ()  # name forms iOS cannot evaluate
+    permitted_email: tuple[str, ...] = ()  # rfc822Name subtrees, as written
+    excluded_email: tuple[str, ...] = ()
 
 
 class ParsedCertificate(NamedTuple):
@@ -94,6 +96,7 @@ class ParsedCertificate(NamedTuple):
     unknown_critical: tuple[Extension, ...] = ()
     #: Second and later occurrences of an extension OID, in order.
     repeated_extensions: tuple[Extension, ...] = ()
+    email_names: tuple[str, ...] = ()  # SAN rfc822Name entries, as written (name constraints)
 
     @property
     def is_ca(self) -> bool:
@@ -555,6 +558,7 @@ def _parse(der: bytes, digest: bytes) -> ParsedCertificate:
         scts=decoded["scts"],
         unknown_critical=decoded["unknown_critical"],
         repeated_extensions=decoded["repeated_extensions"],
+        email_names=decoded["email_names"],
     )
     if self_issued and verify_signature(parsed, parsed) is not False:
         parsed = parsed._replace(info=replace(parsed.info, self_signed=True))
@@ -769,6 +773,7 @@ _NO_EXTENSIONS: dict[str, Any] = {
     "san": (),
     "dns_names": (),
     "ip_names": (),
+    "email_names": (),
     "bad_ip_names": False,
     "basic_constraints": None,
     "eku": None,
@@ -852,6 +857,7 @@ def _decode_san(ext: Extension, out: dict[str, Any]) -> None:
     shown: list[str] = []
     dns: list[str] = []
     ips: list[bytes] = []
+    emails: list[str] = []
     bad_ip = False
     for number, item in _general_names(ext.value):
         if number == 2:
@@ -866,12 +872,19 @@ def _decode_san(ext: Extension, out: dict[str, Any]) -> None:
                 bad_ip = True
                 shown.append(f"IP:<malformed {item.content.hex()}>")
         elif number == 1:
-            shown.append(f"email:{item.content.decode('ascii', errors='replace')}")
+            emails.append(item.content.decode("ascii", errors="replace"))
+            shown.append(f"email:{emails[-1]}")
         elif number == 6:
             shown.append(f"URI:{item.content.decode('ascii', errors='replace')}")
         else:
             shown.append(f"other:[{number}]")
-    out.update(san=tuple(shown), dns_names=tuple(dns), ip_names=tuple(ips), bad_ip_names=bad_ip)
+    out.update(
+        san=tuple(shown),
+        dns_names=tuple(dns),
+        ip_names=tuple(ips),
+        email_names=tuple(emails),
+        bad_ip_names=bad_ip,
+    )
 
 
 def _decode_basic_constraints(ext: Extension, out: dict[str, Any]) -> None:
@@ -911,24 +924,42 @@ def _decode_aki(ext: Extension, out: dict[str, Any]) -> None:
 
 
 def _decode_name_constraints(ext: Extension, out: dict[str, Any]) -> None:
+    """Subtrees as written (Apple compares them as text: no syntax check, no normalising).
+
+    ``parseGeneralSubtrees`` (SecCertificate.c) refuses the whole extension when a subtree
+    has a minimum other than 0 or any maximum (RFC 5280 4.2.1.10 MUST): raising here makes it
+    an unparseable extension whose constraints are not applied, as on iOS.
+    """
     permitted_dns: list[str] = []
     excluded_dns: list[str] = []
     permitted_ip: list[tuple[bytes, bytes]] = []
     excluded_ip: list[tuple[bytes, bytes]] = []
+    permitted_email: list[str] = []
+    excluded_email: list[str] = []
     unsupported: list[str] = []
     for subtrees in asn1.read_single(ext.value).children():
-        dns_list, ip_list = (
-            (permitted_dns, permitted_ip) if subtrees.is_context(0) else (excluded_dns, excluded_ip)
+        permit = subtrees.is_context(0)
+        dns_list, ip_list, email_list = (
+            (permitted_dns, permitted_ip, permitted_email)
+            if permit
+            else (excluded_dns, excluded_ip, excluded_email)
         )
         for subtree in subtrees.children():
-            base = subtree.children()[0]
+            base, *bounds = subtree.children()
+            for bound in bounds:
+                if bound.is_context(0) and int.from_bytes(bound.content, "big") == 0:
+                    continue  # minimum 0 written out: Apple accepts it
+                raise ValueError("a GeneralSubtree has a minimum other than 0 or a maximum")
             if base.number == 2 and base.tag_class == 2:
                 dns_list.append(base.content.decode("ascii", errors="replace"))
             elif base.number == 7 and base.tag_class == 2:
+                # Split as given; a length other than 8/32 bytes then matches no address.
                 half = len(base.content) // 2
                 ip_list.append((base.content[:half], base.content[half:]))
-            elif base.number in (1, 4, 6):
-                pass  # email, directoryName, URI: iOS supports them; mailtls does not check them
+            elif base.number == 1 and base.tag_class == 2:
+                email_list.append(base.content.decode("ascii", errors="replace"))
+            elif base.number in (4, 6):
+                pass  # directoryName, URI: iOS supports them; mailtls does not check them
             else:
                 unsupported.append(
                     {0: "otherName", 3: "x400Address", 5: "ediPartyName", 8: "registeredID"}.get(
@@ -942,6 +973,8 @@ def _decode_name_constraints(ext: Extension, out: dict[str, Any]) -> None:
         permitted_ip=tuple(permitted_ip),
         excluded_ip=tuple(excluded_ip),
         unsupported_forms=tuple(unsupported),
+        permitted_email=tuple(permitted_email),
+        excluded_email=tuple(excluded_email),
     )
 
 

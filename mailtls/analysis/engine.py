@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from mailtls.analysis import rules as _rules  # noqa: F401  (registers the rules)
+from mailtls.analysis import storerules
 from mailtls.analysis.certs import ParsedCertificate, describe_parsed, parse_certificate
 from mailtls.analysis.path import BuiltPath, Ending, Node, Source, build_path
 from mailtls.analysis.registry import RULES, Context, Hit, Rule, parse_ios_version
@@ -100,7 +101,8 @@ def analyze_chain(
     findings.sort(key=_finding_order)
     verdict = _verdict(findings)
     profile_root: ParsedCertificate | None = None
-    if verdict is _PROMPT and _root_is_installable(path):
+    # A root Apple's store removed or limits is never offered as one to install by profile.
+    if verdict is _PROMPT and _root_is_installable(path) and storerules.store_end(ctx) is None:
         profile_root = path.last.cert
         trial_user = (user or TrustStore("profile", AnchorKind.USR)).with_certificates(
             [profile_root.der]

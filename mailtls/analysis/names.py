@@ -5,75 +5,35 @@ Re-implements ``SecFrameworkIsDNSName`` (which SAN dNSName entries count at all)
 three labels, not over a public suffix) and the IP-literal rule of
 ``SecPolicyCheckCertSSLHostname`` (SAN iPAddress compared byte-wise).
 
-The public-suffix test is an approximation of CFNetwork's top-level-domain test: every
-single label is treated as a top-level domain, plus the compact list of common multi-label
-public suffixes below. A wildcard over a suffix that is missing from this list would be
-accepted by mailtls but refused by an iPhone.
+The public-suffix test is ``SecDNSIsTLD``: Apple strips the "*." and asks CFNetwork's
+``_CFHostIsDomainTopLevelForCertificatePolicy`` (closed source). mailtls answers it with the
+ICANN section of the Public Suffix List shipped by the ``publicsuffixlist`` package (see
+:func:`is_public_suffix` for why the private section is left out).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import re
 import string
+from typing import Any
 
 _DNS_CHARS = frozenset(string.ascii_letters + string.digits + "-_*.")
 
-#: Multi-label public suffixes (second-level registries) that iOS refuses a wildcard over.
-#: Compact approximation of the Public Suffix List; single labels are always suffixes.
-MULTI_LABEL_PUBLIC_SUFFIXES: frozenset[str] = frozenset(
-    f"{second}.{tld}"
-    for tld, seconds in {
-        "uk": "co ac gov org net ltd plc me nhs sch police",
-        "au": "com net org edu gov asn id csiro",
-        "nz": "co net org ac govt school geek gen kiwi maori",
-        "jp": "co ne or ac go ad ed gr lg",
-        "br": "com net org gov edu art blog eco emp eng ind inf jus leg log med mil",
-        "cn": "com net org gov edu ac mil",
-        "tw": "com net org gov edu idv",
-        "hk": "com net org gov edu idv",
-        "za": "co net org gov edu ac web",
-        "in": "co net org gov ac edu firm gen ind res",
-        "mx": "com net org gob edu",
-        "ar": "com net org gob edu int",
-        "tr": "com net org gov edu gen biz info av bel",
-        "kr": "co or ne go ac re pe",
-        "sg": "com net org gov edu per",
-        "my": "com net org gov edu name",
-        "il": "co org net ac gov muni k12",
-        "id": "co or net ac go web my biz",
-        "th": "co or net ac go in",
-        "ph": "com net org gov edu",
-        "pk": "com net org gov edu",
-        "vn": "com net org gov edu",
-        "ua": "com net org gov edu in kiev",
-        "ru": "com net org pp msk spb",
-        "pl": "com net org gov edu info biz waw",
-        "es": "com org nom gob edu",
-        "it": "gov edu",
-        "fr": "com asso nom gouv tm",
-        "be": "ac",
-        "at": "co or ac gv",
-        "ch": "gov",
-        "gr": "com net org gov edu",
-        "pt": "com org gov edu",
-        "eg": "com net org gov edu",
-        "ng": "com net org gov edu",
-        "ke": "co or ne go ac",
-        "co": "com net org gov edu",
-        "pe": "com net org gob edu",
-        "ve": "com net org gob edu",
-        "cl": "gob gov",
-        "sa": "com net org gov edu",
-        "ae": "co net org gov ac",
-        "us": "k12 lib",
-        "eu": "com",
-        "com": "us uk eu br cn",
-        "net": "uk eu",
-    }.items()
-    for second in seconds.split()
-)
+#: Only the ICANN section of the Public Suffix List (see :func:`is_public_suffix`).
+PSL_ICANN_ONLY = True
+
+
+@functools.cache
+def _public_suffix_list() -> Any:
+    """The package's list, parsed once per process on first use (~50 ms, not at import)."""
+    from publicsuffixlist import PublicSuffixList
+
+    # accept_unknown: an unknown TLD is a suffix (the PSL's implicit "*" rule);
+    # accept_encoded_idn: rules are also indexed in A-label form, which is what certificates hold.
+    return PublicSuffixList(accept_unknown=True, accept_encoded_idn=True, only_icann=PSL_ICANN_ONLY)
 
 
 #: Labels of 1-63 characters from :data:`_DNS_CHARS` (without the dot), joined by dots.
@@ -95,9 +55,24 @@ def is_dns_name(name: str) -> bool:
 
 
 def is_public_suffix(name: str) -> bool:
-    """Approximation of CFNetwork's top-level-domain test (see module docstring)."""
+    """``SecDNSIsTLD`` for the part after "*.": is ``name`` a public suffix?
+
+    Every single label counts (``SecDNSMatch`` refuses "*.tld" before asking). Longer names
+    are looked up in the Public Suffix List, wildcard and exception rules included (``*.ck``
+    makes ``foo.ck`` a suffix, ``!www.ck`` keeps ``www.ck`` out), in A-label or U-label form.
+    Only the ICANN section: Apple's check goes to a certificate-specific CFNetwork entry point
+    (``_CFHostIsDomainTopLevelForCertificatePolicy``, not the cookie one), and widely served
+    wildcards over private-section suffixes (``*.github.io``, ``*.blogspot.com``,
+    ``*.s3.amazonaws.com``) work in Safari; that the private section is skipped is inferred.
+    """
     name = name.lower().rstrip(".")
-    return "." not in name or name in MULTI_LABEL_PUBLIC_SUFFIXES
+    if "." not in name:
+        return True
+    if not name.isascii():
+        # U-labels: the package indexes them too; IDNA errors just fall through to the lookup.
+        with contextlib.suppress(UnicodeError):
+            name = name.encode("idna").decode("ascii")
+    return bool(_public_suffix_list().is_public(name))
 
 
 def normalise_reference(host: str) -> str:
@@ -116,16 +91,18 @@ def dns_match(reference: str, presented: str) -> bool:
     pres_labels = presented.lower().split(".")
     if len(ref_labels) != len(pres_labels) or not all(ref_labels):
         return False
+    wildcard = False
     for i, (ref, pres) in enumerate(zip(ref_labels, pres_labels, strict=True)):
         if "*" in pres:
             if i != 0 or pres != "*":
                 return False  # partial-label or non-left-most wildcards never match
-            if len(pres_labels) < 3 or is_public_suffix(".".join(pres_labels[1:])):
-                return False
-            continue  # '*' covers exactly one non-empty label
-        if ref != pres:
+            wildcard = True  # '*' covers exactly one non-empty label
+        elif ref != pres:
             return False
-    return True
+    # The list lookup last: only a wildcard that covers the reference pays for it.
+    return not wildcard or (
+        len(pres_labels) >= 3 and not is_public_suffix(".".join(pres_labels[1:]))
+    )
 
 
 def wildcard_refused_reason(reference: str, presented: str) -> str | None:

@@ -82,8 +82,9 @@ def rules_markdown() -> str:
         "",
         "The default system store is certifi's bundle (Mozilla's root list), a stand-in for "
         "Apple's: pass `--system-roots FILE` with roots exported from a Mac's System Roots "
-        "keychain to use Apple's list. The public-suffix test for wildcards approximates "
-        "CFNetwork's top-level-domain test with a compact list of multi-label suffixes.",
+        "keychain to use Apple's list. The public-suffix test for wildcards (`SecDNSIsTLD`, "
+        "which asks CFNetwork) uses the ICANN section of the Public Suffix List from the "
+        "`publicsuffixlist` package.",
         "",
         "## How the verdict is decided",
         "",

@@ -12,8 +12,8 @@ from __future__ import annotations
 import ipaddress
 from datetime import UTC, datetime, timedelta
 
-from mailtls.analysis import oids
-from mailtls.analysis.certs import ParsedCertificate
+from mailtls.analysis import ctlogs, oids
+from mailtls.analysis.certs import NameConstraints, ParsedCertificate
 from mailtls.analysis.names import dns_match
 from mailtls.analysis.path import Ending, Source
 from mailtls.analysis.registry import (
@@ -32,6 +32,7 @@ from mailtls.analysis.registry import (
     register,
     rule,
 )
+from mailtls.analysis.storerules import store_end
 from mailtls.model import AnchorKind, Category, ResultClass, Severity
 from mailtls.records import record
 
@@ -84,12 +85,40 @@ VALIDITY_LIMITS: tuple[ValidityLimit, ...] = (
 CT_V1_BY_MONTHS: tuple[tuple[int | None, int], ...] = ((14, 2), (27, 3), (39, 4), (None, 5))
 CT_V2_BY_DAYS: tuple[tuple[int | None, int], ...] = ((180, 2), (825, 3), (None, 4))
 
-#: Distrusted roots with a date cut-off (``SecPVCCheckIssuerDateConstraints``): SHA-256 of
-#: the root -> (name, leaves issued on/after this date fail). Apple's code lists 7
-#: WoSign/StartCom roots by SHA-256; mailtls could not obtain those hashes from a source it
-#: can cite, so the table ships empty and the mechanism is tested with generated roots.
-DISTRUSTED_ROOTS: dict[str, tuple[str, datetime]] = {}
+#: Distrusted roots with a date cut-off: SHA-256 of the root -> (name, certificates issued
+#: on/after this date fail), the seven constants of ``SecPVCCheckIssuerDateConstraints``
+#: (apple-oss-distributions/Security trust/trustd/SecPolicyServer.c), named by its constants.
 WOSIGN_STARTCOM_CUTOFF = DEC_2016
+DISTRUSTED_ROOTS: dict[str, tuple[str, datetime]] = {
+    "d487a56f83b07482e85e963394c1ecc2c9e51d0903ee946b02c301581ed99e16": (
+        "a WoSign root (kWS_CA1_G2)",
+        DEC_2016,
+    ),
+    "4b22d5a6aec99f3cdb79aa5ec06838479cd5ecba7164f7f22dc1d65f63d85708": (
+        "a WoSign root (kWS_CA1_NEW)",
+        DEC_2016,
+    ),
+    "d6f034bd94aa233f0297eca4245b283973e447aa590f310c77f48fdf83112254": (
+        "a WoSign root (kWS_CA2_NEW)",
+        DEC_2016,
+    ),
+    "8b45da1c06f791eb0cabf26be588f5fb23165c2e614bf885562d0dce50b29b02": (
+        "a WoSign root (kWS_ECC)",
+        DEC_2016,
+    ),
+    "c766a9bef2d4071c863a31aa4920e813b2d198608cb7b7cfe21143b836df09ea": (
+        "a StartCom root (kSC_SFSCA)",
+        DEC_2016,
+    ),
+    "e17890ee09a3fbf4f48b9c414a17d637b7a50647e9bc752322727fcc1742a911": (
+        "a StartCom root (kSC_SHA2)",
+        DEC_2016,
+    ),
+    "c7ba6567de93a798ae1faa791e712d378fae1f93c4397fea441bb7cbe6fd5995": (
+        "a StartCom root (kSC_G2)",
+        DEC_2016,
+    ),
+}
 #: OTA blocklist (``SecPVCBlackListedKeyChecks``): SHA-256 of a certificate or of its
 #: SubjectPublicKeyInfo -> (name, Apple check key, result class).
 BLOCKED: dict[str, tuple[str, str, ResultClass]] = {}
@@ -156,6 +185,8 @@ def _prompt(**kw: object) -> dict[str, object]:
     **_prompt(),
 )
 def chain_anchor_required(ctx: Context) -> list[Hit]:
+    if store_end(ctx) is not None:
+        return []  # a root Apple's store knows: the store_root_* rules say what it is
     hits: list[Hit] = []
     last = len(ctx.nodes) - 1
     cert = ctx.nodes[last].cert
@@ -426,29 +457,69 @@ def path_len(ctx: Context) -> list[Hit]:
 
 
 def _dns_within(name: str, subtree: str) -> bool:
-    name, subtree = name.lower().rstrip("."), subtree.lower().rstrip(".")
-    if subtree.startswith("."):
-        return name.endswith(subtree)
-    return name == subtree or name.endswith("." + subtree)
+    """``SecDNSNameConstraintsMatch`` (nameconstraints.c): a plain suffix test on the text.
+
+    Nothing is normalised first: a trailing dot on either side, a space or an empty label is
+    compared as written, and a wildcard SAN is the literal string "*.example.com" (so the
+    excluded subtree "bar.example.com", longer than it, never matches it).
+    """
+    if len(name) < len(subtree):
+        return False
+    if not subtree:
+        return True  # Apple reads past the end here; mailtls lets "" cover every name
+    if (
+        len(name) != len(subtree)
+        and subtree[0] != "."
+        and name[len(name) - len(subtree) - 1] != "."
+    ):
+        return False  # "badexample.com" is not under "example.com"
+    return name[len(name) - len(subtree) :].casefold() == subtree.casefold()
+
+
+def _email_within(address: str, subtree: str) -> bool:
+    """``SecRFC822NameMatch`` (nameconstraints.c): mailbox, host or ".domain" subtree."""
+    if "@" in subtree:
+        return address.casefold() == subtree.casefold()
+    at = address.find("@")
+    if at < 0 or not subtree:
+        return False  # an rfc822Name without '@' is under no host or domain
+    host = address[at + 1 :]
+    if subtree[0] != ".":
+        return host.casefold() == subtree.casefold()
+    # CFStringHasSuffix: case-sensitive, unlike the two comparisons above.
+    return not host.startswith(".") and address.endswith(subtree)
 
 
 def _ip_within(address: bytes, subtree: tuple[bytes, bytes]) -> bool:
+    """``nc_compare_IPAddresses``: a 4/16-byte address against an 8/32-byte subtree of its family."""
     network, mask = subtree
-    if len(address) != len(network) or len(mask) != len(network):
-        return False
+    if len(address) not in (4, 16) or len(network) != len(address) or len(mask) != len(address):
+        return False  # malformed on either side, or the other family: no match
     return all((a & m) == (n & m) for a, n, m in zip(address, network, mask, strict=True))
 
 
 @rule(
     id="name_constraints",
     title="Name outside the CA's permitted names",
-    checks="Permitted/excluded DNS and IP subtrees of intermediates (and of the anchor when it is trusted) applied to the SAN names of the certificates below; an unsupported name form in a critical nameConstraints extension fails.",
+    checks="Permitted/excluded dNSName, iPAddress and rfc822Name subtrees of intermediates (and of the anchor when it is trusted) applied to the SAN names of the certificates below, self-issued intermediates skipped; per name form present in the subtrees every SAN entry of that form must match one permitted subtree and none excluded; an unsupported name form in a critical nameConstraints extension fails.",
     check_key="NameConstraints",
     applies_to=ALL_KINDS,
     since="long-standing",
-    citation=f"ios-trust-rules.md §1b name_constraints; SecPolicyCheckBasicCertificateProcessing ({SECURITY} trust/trustd/SecPolicyServer.c)",
+    citation=f"ios-trust-rules.md §1b name_constraints; SecPolicyCheckBasicCertificateProcessing ({SECURITY} trust/trustd/SecPolicyServer.c); SecNameContraintsMatchSubtrees, SecDNSNameConstraintsMatch, SecRFC822NameMatch, nc_compare_IPAddresses ({SECURITY} trust/trustd/nameconstraints.c); parseGeneralSubtrees ({SECURITY} OSX/sec/Security/SecCertificate.c)",
     fix="Issue the server certificate for names the CA is permitted to certify, or widen the CA's nameConstraints.",
-    note="mailtls evaluates dNSName and iPAddress subtrees; email, URI and directoryName subtrees are accepted without checking.",
+    note=(
+        "Follows Apple's code where RFC 5280 is silent or differs (nameconstraints.c at apple-open-source/macos 0d740082): "
+        "names are compared as written (no trailing-dot or case folding beyond ASCII case; a wildcard SAN is literal text, "
+        "so '*.example.com' under an excluded 'bar.example.com' passes and the leaf is trusted for bar.example.com); "
+        "a malformed SAN entry is compared like any other (an iPAddress of the wrong length or an rfc822Name without '@' "
+        "matches no subtree, so it fails a permitted subtree of its form and escapes an excluded one); "
+        "an iPAddress subtree of the wrong length, or of the other address family, still makes the form present and matches nothing; "
+        "a subtree with minimum != 0 or a maximum makes the extension unparseable (parseGeneralSubtrees: UnparseableExtension, "
+        "the constraints are not applied); self-issued intermediates are skipped as RFC 5280 6.1.3 says "
+        "(the `!is_self_issued || i == n` test in SecPolicyCheckBasicCertificateProcessing). "
+        "Not evaluated: directoryName and URI subtrees, the subject's emailAddress, and Apple's union of permitted subtrees "
+        "across CAs (SecNameConstraintsIntersectSubtrees appends where RFC 5280 intersects)."
+    ),
     **_prompt(),
 )
 def name_constraints(ctx: Context) -> list[Hit]:
@@ -469,46 +540,71 @@ def name_constraints(ctx: Context) -> list[Hit]:
             )
         for below in range(position):
             cert = ctx.nodes[below].cert
-            for name in cert.dns_names:
-                if constraints.permitted_dns and not any(
-                    _dns_within(name, t) for t in constraints.permitted_dns
-                ):
-                    hits.append(
-                        Hit(
-                            below,
-                            f"'{name}' in {_who(ctx, below)} is outside the names {_who(ctx, position)} may certify.",
-                            {"name": name, "permitted": list(constraints.permitted_dns)},
-                        )
-                    )
-                if any(_dns_within(name, t) for t in constraints.excluded_dns):
-                    hits.append(
-                        Hit(
-                            below,
-                            f"'{name}' in {_who(ctx, below)} is in a subtree {_who(ctx, position)} excludes.",
-                            {"name": name, "excluded": list(constraints.excluded_dns)},
-                        )
-                    )
-            for address in cert.ip_names:
-                family = [t for t in constraints.permitted_ip if len(t[0]) == len(address)]
-                shown = (
-                    str(ipaddress.ip_address(address)) if len(address) in (4, 16) else address.hex()
+            if below and cert.self_issued:
+                continue  # RFC 5280 6.1.3 (b)(c), and Apple: `!is_self_issued || i == n`
+            hits.extend(_constraint_hits(ctx, position, below, cert, constraints))
+    return hits
+
+
+def _constraint_hits(
+    ctx: Context, position: int, below: int, cert: ParsedCertificate, nc: NameConstraints
+) -> list[Hit]:
+    """SecNameContraintsMatchSubtrees for one CA's subtrees and one certificate's SAN.
+
+    Per name form: when the CA has subtrees of that form, every SAN entry of the form must
+    match one permitted subtree and no excluded one; forms without subtrees are free.
+    """
+    hits: list[Hit] = []
+    who, ca = _who(ctx, below), _who(ctx, position)
+    for name in cert.dns_names:
+        if nc.permitted_dns and not any(_dns_within(name, t) for t in nc.permitted_dns):
+            hits.append(
+                Hit(
+                    below,
+                    f"'{name}' in {who} is outside the names {ca} may certify.",
+                    {"name": name, "permitted": list(nc.permitted_dns)},
                 )
-                if family and not any(_ip_within(address, t) for t in family):
-                    hits.append(
-                        Hit(
-                            below,
-                            f"IP {shown} in {_who(ctx, below)} is outside the permitted addresses.",
-                            {"address": shown},
-                        )
-                    )
-                if any(_ip_within(address, t) for t in constraints.excluded_ip):
-                    hits.append(
-                        Hit(
-                            below,
-                            f"IP {shown} in {_who(ctx, below)} is in an excluded range.",
-                            {"address": shown},
-                        )
-                    )
+            )
+        if any(_dns_within(name, t) for t in nc.excluded_dns):
+            hits.append(
+                Hit(
+                    below,
+                    f"'{name}' in {who} is in a subtree {ca} excludes.",
+                    {"name": name, "excluded": list(nc.excluded_dns)},
+                )
+            )
+    for address in cert.email_names:
+        if nc.permitted_email and not any(_email_within(address, t) for t in nc.permitted_email):
+            hits.append(
+                Hit(
+                    below,
+                    f"e-mail '{address}' in {who} is outside the addresses {ca} may certify.",
+                    {"email": address, "permitted": list(nc.permitted_email)},
+                )
+            )
+        if any(_email_within(address, t) for t in nc.excluded_email):
+            hits.append(
+                Hit(
+                    below,
+                    f"e-mail '{address}' in {who} is in a subtree {ca} excludes.",
+                    {"email": address, "excluded": list(nc.excluded_email)},
+                )
+            )
+    for packed in cert.ip_names:
+        shown = str(ipaddress.ip_address(packed)) if len(packed) in (4, 16) else packed.hex()
+        # Any iPAddress subtree makes the form present, whatever its family or length.
+        if nc.permitted_ip and not any(_ip_within(packed, t) for t in nc.permitted_ip):
+            hits.append(
+                Hit(
+                    below,
+                    f"IP {shown} in {who} is outside the permitted addresses.",
+                    {"address": shown},
+                )
+            )
+        if any(_ip_within(packed, t) for t in nc.excluded_ip):
+            hits.append(
+                Hit(below, f"IP {shown} in {who} is in an excluded range.", {"address": shown})
+            )
     return hits
 
 
@@ -902,10 +998,10 @@ def san_dns_syntax_filter(ctx: Context) -> list[Hit]:
 @rule(
     id="hostname_match",
     title="Host name not in the certificate",
-    checks="Reference host and SAN names are compared label by label, case-insensitively, a trailing dot on the host dropped; a wildcard is only a whole left-most '*', needs >= 3 labels, matches exactly one label and may not sit over a public suffix.",
+    checks="Reference host and SAN names are compared label by label, case-insensitively, a trailing dot on the host dropped; a wildcard is only a whole left-most '*', needs >= 3 labels, matches exactly one label and may not sit over a public suffix (the ICANN section of the Public Suffix List).",
     since="long-standing",
     citation=f"ios-trust-rules.md §1c hostname_match; SecDNSMatch, SecDNSIsTLD ({SECURITY} OSX/sec/Security/SecPolicyLeafCallbacks.c)",
-    note="The public-suffix test approximates CFNetwork's top-level-domain test with a compact list of multi-label suffixes (co.uk, com.au, ...) plus every single label.",
+    note="Public suffixes: SecDNSIsTLD strips '*.' and asks CFNetwork's closed _CFHostIsDomainTopLevelForCertificatePolicy; mailtls uses the ICANN section of the Public Suffix List (publicsuffixlist package), '*' and '!' rules included, A-labels and U-labels alike, every single label counting. Leaving out the private section (*.github.io, *.blogspot.com pass) is inferred: it is a certificate-specific entry point and such wildcards work on iPhones.",
     **_HOSTNAME_COMMON,
 )
 def hostname_match(ctx: Context) -> list[Hit]:
@@ -1120,17 +1216,17 @@ def required_embedded_scts(not_before: datetime, not_after: datetime) -> int:
 @rule(
     id="ct_required_system",
     title="Certificate Transparency: too few SCTs",
-    checks="For a chain anchored at a (non-Apple) system root and a currently valid leaf with notBefore >= 2018-10-16, iOS requires CT qualification. mailtls counts the SCTs embedded in the leaf (distinct logs) against the number Apple's policy asks for by lifetime; fewer fails. SCT signatures and whether a log is approved by Apple are not verified, and SCTs sent in the TLS handshake or an OCSP staple are not visible to mailtls.",
+    checks="For a chain anchored at a (non-Apple) system root and a currently valid leaf with notBefore >= 2018-10-16, iOS requires CT qualification. mailtls counts the SCTs embedded in the leaf (distinct logs) against the number Apple's policy asks for by lifetime; fewer fails. With Apple's CT log list (Apple's trust store), an SCT counts only as trustd's getSCTValidatingLog and verify_tls_ct_policy decide: version 1, not dated after the check, its log in the list and not pending or rejected, not dated after a read-only log froze, the leaf's notAfter inside the log's temporal interval, its signature verified with the log's key over the precertificate entry, one SCT per log, at least one from a log that is not retired, and a retired log's SCT counting only if it and the issuance time are before the retirement; log operators are not counted. Without a log list (a PEM store, certifi) SCT signatures and logs are not checked. SCTs sent in the TLS handshake or an OCSP staple are not visible to mailtls.",
     check_key="SystemTrustedCTRequired",
     result_class=R,
     applies_to=(SYS,),
     since="certificates issued from 2018-10-16 (iOS 12.1.1)",
-    citation=f"ios-trust-rules.md §1d ct_required_system and ct_policy_counts; support.apple.com/103214; SecPolicyCheckSystemTrustedCTRequired ({SECURITY} trust/trustd/SecPolicyServer.c), verify_embedded_sct_policy_v1/_v2 (CertificateTransparency.m)",
+    citation=f"ios-trust-rules.md §1d ct_required_system and ct_policy_counts; support.apple.com/103214; SecPolicyCheckSystemTrustedCTRequired ({SECURITY} trust/trustd/SecPolicyServer.c), getSCTValidatingLog, isSCTValidForLogData, find_validating_logs, verify_tls_ct_policy, verify_embedded_sct_policy_v1/_v2 ({SECURITY} trust/trustd/CertificateTransparency.m); BuildTrustedCTLogsList.py (security_certificates)",
     fix="Use a certificate from a public CA that embeds SCTs (every public CA does today), or have the CA re-issue it with SCTs. If the root was given with --system-roots but is really your own private root, it is not preinstalled on iPhones: install it as a profile (mailtls profile ROOT.pem) and check with --ca-file ROOT.pem, where Certificate Transparency does not apply.",
     user_sees="The 'Cannot Verify Server Identity' sheet (Certificate Transparency validation required for this use).",
     severity=Severity.ERROR,
     remedy="public_ca",
-    note="Counts embedded SCTs only: SCT signatures and Apple's log list are not checked; SCTs delivered in the TLS handshake or an OCSP staple are not seen, so a server that staples them could pass on an iPhone.",
+    note="Counts embedded SCTs only: SCTs delivered in the TLS handshake or an OCSP staple are not seen, so a server that staples them could pass on an iPhone. SCT signatures and Apple's log list are checked only when the system store carries Apple's log_list.json; the CT kill switch, the 60-day staleness of the device's list and CT exceptions set by MDM are not modelled.",
 )
 def ct_required_system(ctx: Context) -> list[Hit]:
     hits: list[Hit] = []
@@ -1143,6 +1239,9 @@ def ct_required_system(ctx: Context) -> list[Hit]:
     required = required_embedded_scts(info.not_before, info.not_after)
     # an SCT of an unknown version has no readable log id ("") and counts for no log
     distinct_logs = len({log_id for log_id, _ in leaf.scts if log_id})
+    log_list = ctx.system.ct_log_list if ctx.system is not None else None
+    if log_list is not None:
+        return _ct_with_log_list(ctx, ctlogs.log_list_for(log_list), required, distinct_logs)
     evidence = {
         "embedded_scts": leaf.sct_count,
         "distinct_logs": distinct_logs,
@@ -1171,6 +1270,70 @@ def ct_required_system(ctx: Context) -> list[Hit]:
     return hits
 
 
+def _ct_with_log_list(
+    ctx: Context, logs: ctlogs.LogList, required: int, distinct_logs: int
+) -> list[Hit]:
+    """ct_required_system when the system store carries Apple's CT log list."""
+    leaf, info = ctx.leaf, ctx.leaf.info
+    assert info.not_after is not None
+    issuer = ctx.nodes[1].cert if len(ctx.nodes) > 1 else None
+    result = ctlogs.evaluate_embedded_scts(leaf, issuer, logs, ctx.at, info.not_after)
+    not_counted: dict[str, int] = {}
+    for v in result.scts:
+        if not v.counted:
+            not_counted[v.reason] = not_counted.get(v.reason, 0) + 1
+    evidence = {
+        "embedded_scts": leaf.sct_count,
+        "distinct_logs": distinct_logs,
+        "required_embedded_scts": required,
+        "counted_scts": result.counted_logs,
+        "sct_logs": [
+            {
+                "log_id": v.log_id,
+                "timestamp": v.timestamp,
+                "counted": v.counted,
+                "reason": v.reason,
+                "detail": v.detail,
+                "log": v.log.description if v.log else None,
+                "operator": v.log.operator if v.log else None,
+                "log_state": v.log.state if v.log else None,
+            }
+            for v in result.scts
+        ],
+        "not_counted": not_counted,
+        "issuance_time": result.issuance_time,
+        "log_list": {
+            "source": "Apple log_list.json",
+            "version": logs.version,
+            "logs": len(logs.logs),
+        },
+        "verified": True,
+    }
+    version = f" (version {logs.version})" if logs.version else ""
+    why = "; ".join(
+        f"{n} because {ctlogs.REASONS[reason]}" for reason, n in sorted(not_counted.items())
+    )
+    left_out = f" {sum(not_counted.values())} did not count: {why}." if not_counted else ""
+    counted = result.counted_logs
+    if counted >= required:
+        return [
+            Hit(
+                0,
+                f"{counted} of the certificate's {leaf.sct_count} embedded SCT(s) count under Apple's CT log list{version}, signatures verified; Apple's policy asks for {required}.{left_out}",
+                evidence,
+                severity=Severity.INFO,
+                clear_result_class=True,
+            )
+        ]
+    return [
+        Hit(
+            0,
+            f"Of the certificate's {leaf.sct_count} embedded SCT(s), {counted} count under Apple's CT log list{version}, but under a preinstalled (system) root Apple's policy asks for {required} for its lifetime, so the iPhone does not trust it unless SCTs come in the TLS handshake or an OCSP staple, which mailtls cannot see.{left_out}",
+            evidence,
+        )
+    ]
+
+
 # --------------------------------------------------------------------------- §1e distrust
 
 
@@ -1186,7 +1349,7 @@ def ct_required_system(ctx: Context) -> list[Hit]:
     fix="Get a certificate from a CA Apple trusts.",
     user_sees=NO_TRUST_BUTTON,
     severity=Severity.FATAL,
-    note="The mechanism is implemented with a data table (DISTRUSTED_ROOTS); the 7 SHA-256 values from Apple's code are not shipped because mailtls could not source them reliably.",
+    note="The seven SHA-256 values are those of SecPVCCheckIssuerDateConstraints. The roots are no longer in Apple's store, so this fires only for a system store given with --system-roots that still has them (e.g. an old Mac's export); private CAs are exempt (ios-trust-rules.md §1g).",
 )
 def distrust_wosign_startcom(ctx: Context) -> list[Hit]:
     hits: list[Hit] = []
@@ -1354,7 +1517,7 @@ _DEPLOY = {
 def chain_missing_intermediate(ctx: Context) -> list[Hit]:
     hits: list[Hit] = []
     fetched = [p for p, n in enumerate(ctx.nodes) if n.source is FETCHED]
-    if ctx.path.ending is MISSING_ISSUER:
+    if ctx.path.ending is MISSING_ISSUER and store_end(ctx) is None:
         last = len(ctx.nodes) - 1
         cert = ctx.nodes[last].cert
         urls = list(cert.ca_issuer_urls)
@@ -1627,7 +1790,7 @@ _documented(
     "How many SCTs Apple's CT policy needs",
     "Embedded SCTs needed by lifetime: before 2021-04-21 by months (<15: 2, <=27: 3, <=39: 4, else 5); after by days (<=180: 2, <=825: 3, else 4).",
     "ios-trust-rules.md §1d ct_policy_counts; verify_embedded_sct_policy_v1/_v2",
-    "Used for the evidence of ct_required_system; SCT signatures and logs are not verified.",
+    "Used by ct_required_system; with Apple's log list the count is of SCTs that count there (signatures verified), otherwise of distinct logs named.",
     applies_to=(SYS,),
 )
 for _id, _title, _text in (

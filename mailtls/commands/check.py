@@ -84,7 +84,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--system-roots",
         metavar="FILE",
-        help="use these roots as the iPhone's preinstalled store instead of the bundled one",
+        help="use these roots as the iPhone's preinstalled store instead of Apple's trust store",
     )
     parser.add_argument(
         "--at",
@@ -92,6 +92,9 @@ def register(subparsers: Any) -> None:
         help="evaluate at this moment (ISO 8601, e.g. 2027-03-01 or 2027-03-01T12:00Z)",
     )
     parser.add_argument("--ios", metavar="VERSION", help="apply the rules as this iOS version did")
+    from mailtls.commands import storeopts
+
+    storeopts.add_arguments(parser, may_fetch=True)
     parser.add_argument(
         "--format", choices=FORMATS, default="text", help="output format (default text)"
     )
@@ -280,6 +283,9 @@ def build_options(args: argparse.Namespace) -> CheckOptions:
         from mailtls.dns import parse_nameserver
 
         parse_nameserver(args.nameserver)  # raises UsageError with one line
+    from mailtls.commands import storeopts
+
+    at = parse_at(args.at) if args.at else None
     history: Path | None
     if args.no_history:
         history = None
@@ -296,8 +302,9 @@ def build_options(args: argparse.Namespace) -> CheckOptions:
         system_roots=_existing_file(args.system_roots, "--system-roots")
         if args.system_roots
         else None,
-        at=parse_at(args.at) if args.at else None,
+        at=at,
         ios_version=args.ios,
+        roots_version=storeopts.choose_version(args, may_fetch=True, at=at),
         concurrency=args.concurrency,
         discover=not args.no_discover,
         check_versions=not args.no_versions,
@@ -608,6 +615,10 @@ def check_and_print(
     warm_up.join()
     for error in report.errors:
         print(f"mailtls: error: {error}", file=err)
+    if report.endpoints or report.findings:
+        from mailtls.commands import storeopts
+
+        storeopts.print_hint(report.options.get("trust_store_hint"), err)
     if lines is not None:
         lines.finish(report)
         code = int(exit_code(report, fail_on, tally=lines.tally))

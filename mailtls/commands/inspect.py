@@ -57,6 +57,9 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="use these roots as the iPhone's system store (e.g. exported from a Mac's System Roots keychain)",
     )
+    from mailtls.commands import storeopts
+
+    storeopts.add_arguments(parser, may_fetch=False)
     parser.add_argument(
         "--ios",
         metavar="VERSION",
@@ -92,12 +95,16 @@ def run(args: argparse.Namespace) -> int:
     for name in args.files:
         chain.extend(load_certificates(Path(name)))
     at = parse_moment(args.at) if args.at else datetime.now(UTC)
-    system = system_store(Path(args.system_roots) if args.system_roots else None)
+    from mailtls.commands import storeopts
+
+    version = storeopts.choose_version(args, may_fetch=False, at=at if args.at else None)
+    system = system_store(Path(args.system_roots) if args.system_roots else None, version=version)
     user = user_store([Path(p) for p in args.ca_file]) if args.ca_file else None
     host = args.host.strip() if args.host else None
     if host is not None and not host:
         raise UsageError("--host: empty host name")
     analysis = analyze_chain(chain, host, at=at, system=system, user=user, ios_version=args.ios)
+    storeopts.print_hint(system.hint)
     if args.format == "json":
         sys.stdout.write(
             json.dumps(inspect_to_json(analysis, args.files), indent=2, ensure_ascii=False) + "\n"

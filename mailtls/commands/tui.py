@@ -44,10 +44,15 @@ def register(subparsers: Any) -> None:
         help="a root installed on the iPhone with full trust (repeatable)",
     )
     parser.add_argument(
-        "--system-roots", metavar="FILE", help="the iPhone's preinstalled roots (default bundled)"
+        "--system-roots",
+        metavar="FILE",
+        help="use these roots as the iPhone's preinstalled store instead of Apple's",
     )
     parser.add_argument("--at", metavar="DATETIME", help="evaluate at this moment (ISO 8601)")
     parser.add_argument("--ios", metavar="VERSION", help="apply the rules as this iOS version did")
+    from mailtls.commands import storeopts
+
+    storeopts.add_arguments(parser, may_fetch=True)
     parser.add_argument(
         "--concurrency", type=int, default=64, metavar="N", help="endpoints probed at once"
     )

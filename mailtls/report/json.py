@@ -24,7 +24,7 @@ from mailtls.model import Analysis, EndpointReport, Finding, Report
 from mailtls.report.outcome import FailOn, Tally, counts, endpoint_sentence, exit_code, level
 from mailtls.serialize import to_jsonable
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 def finding_to_json(finding: Finding) -> dict[str, Any]:

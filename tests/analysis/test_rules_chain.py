@@ -191,10 +191,8 @@ def test_system_store_from_file_and_default_label(tmp_path: Path, lab: Lab) -> N
         lab.chain(lab.leaf(extra_extensions=ct_logged())), HOST, at=AT, system=store
     )
     assert result.verdict == "trusted" and result.anchor_kind is AnchorKind.SYS
-    default = system_store()
-    assert (
-        "certifi" in default.label and "stand-in for Apple" in default.label and len(default) > 50
-    )
+    default = system_store()  # the suite runs with Apple's store imported (tests/conftest.py)
+    assert default.label.startswith("Apple trust store ") and len(default) > 100
     assert system_store() is default  # cached
 
 
