@@ -285,3 +285,30 @@ def test_chain_view_lists_the_endpoint_problems_and_opens_one(wrong_host: Report
         assert finding.endpoint_report is chain.endpoint_report
 
     drive(app, scenario, size=(120, 40))
+
+
+def test_overview_names_the_trust_store_and_its_hint() -> None:
+    from dataclasses import replace
+
+    report = make_report({"imaps": "wildcard-ok"})
+    plain = create_app(report)
+
+    async def without(pilot: Pilot[Any], messages: list[Message]) -> None:
+        assert "Judged with" not in str(pilot.app.screen.query_one("#summary", Static).render())
+
+    drive(plain, without)
+    labelled = replace(
+        report,
+        options={
+            "at": report.options["at"],
+            "trust_store": "Apple trust store 2025072000 (156 roots)",
+            "trust_store_hint": "Apple's trust store 2025072000 was imported 120 days ago; run `mailtls roots update`",
+        },
+    )
+
+    async def named(pilot: Pilot[Any], messages: list[Message]) -> None:
+        summary = str(pilot.app.screen.query_one("#summary", Static).render())
+        assert "Judged with Apple trust store 2025072000 (156 roots)" in summary
+        assert "imported 120 days ago" in summary
+
+    drive(create_app(labelled), named)

@@ -79,6 +79,12 @@ class OverviewScreen(Screen[None]):
             summary.append(f"\n(and {len(self.sentences) - 4} more; see the list below)")
         for error in self.report.errors:
             summary.append(f"\nNot checked: {error}", style="italic")
+        store = self.report.options.get("trust_store")
+        if store:
+            summary.append(f"\nJudged with {store}", style="dim")
+        hint = self.report.options.get("trust_store_hint")
+        if hint:
+            summary.append(f"\n{hint}", style="italic")
         yield Static(summary, id="summary")
         if self.previous is not None:
             yield Static(
