@@ -9,7 +9,6 @@ person unless ``--debug`` is given.
 from __future__ import annotations
 
 import functools
-import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -121,66 +120,7 @@ def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
     return parser
 
 
-#: Commands that call :func:`resume_gc` themselves once their start-up is over and whose
-#: process may end without the interpreter's teardown (:func:`_exit_now`; not with --tui).
-_LEAN_COMMANDS = ("check",)
-_gc_paused = False
-_exit_at_once = False  # set by _main when a lean command has finished
-
-
-def resume_gc() -> None:
-    """Let the garbage collector run again after a real process's start-up (issue 8).
-
-    Start-up (the imports of a check: ssl, cryptography, the trust engine) creates
-    tens of thousands of objects and no garbage, yet sets off ~45 young collections, about
-    10 ms of a 0.25 s check. A real process pauses the collector until the command's
-    start-up is over; what exists then is frozen (never walked again) and collection
-    resumes for the work itself, so a fleet's memory stays bounded. A no-op in-process.
-    """
-    global _gc_paused
-    if _gc_paused:
-        _gc_paused = False
-        gc.freeze()
-        gc.enable()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    global _gc_paused
-    real_process = argv is None  # the console script, python -m mailtls; not in-process
-    if real_process and gc.isenabled():
-        gc.disable()
-        _gc_paused = True
-    try:
-        code = _main(argv)
-    finally:
-        resume_gc()
-    if real_process:
-        # The interpreter's last garbage collection would walk every object the command
-        # made, about 40 ms of a 0.3 s check (issue 8); frozen, they are left to the exit.
-        gc.freeze()
-        if _exit_at_once:
-            _exit_now(code)
-    return code
-
-
-def _exit_now(code: int) -> None:
-    """End a finished ``check`` process without the interpreter's teardown (issue 8).
-
-    By now the report is written, the history database closed and every thread joined; what
-    is left is unloading ~200 modules one by one (a few ms of a 0.25 s check). The output
-    streams are flushed first; a reader that went away is not an error here either.
-    """
-    import contextlib
-    import os
-
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
-    os._exit(code)
-
-
-def _main(argv: Sequence[str] | None) -> int:
-    global _exit_at_once
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list == ["--version"]:  # what argparse's version action prints, without argparse
         print(f"mailtls {__version__}")
@@ -192,18 +132,12 @@ def _main(argv: Sequence[str] | None) -> int:
         if not getattr(args, "command", None):
             parser.print_help(sys.stderr)
             return ExitCode.USAGE
-        lean = args.command in _LEAN_COMMANDS and not getattr(args, "tui", False)
-        if args.command not in _LEAN_COMMANDS:
-            resume_gc()
         module = importlib.import_module(f"mailtls.commands.{args.command}")
-        code = int(module.run(args))
-        _exit_at_once = lean
-        return code
+        return int(module.run(args))
     except SystemExit as exc:  # --help / --version
         return int(exc.code or 0) if isinstance(exc.code, int) else ExitCode.OK
     except KeyboardInterrupt:
-        print("mailtls: interrupted", file=sys.stderr)
-        return ExitCode.INTERRUPTED
+        return _interrupted()
     except ArgumentError as exc:
         print(f"{exc.prog}: error: {exc}", file=sys.stderr)
         return ExitCode.USAGE
@@ -213,6 +147,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except BrokenPipeError:
         return ExitCode.OK
     except Exception as exc:
+        if _caused_by_interrupt(exc):  # e.g. Ctrl-C inside a class's __set_name__
+            return _interrupted()
         if debug:
             raise
         print(
@@ -220,3 +156,23 @@ def _main(argv: Sequence[str] | None) -> int:
             file=sys.stderr,
         )
         return ExitCode.INTERNAL
+
+
+def _interrupted() -> int:
+    print("mailtls: interrupted", file=sys.stderr)
+    # Ctrl-C inside code run by exec() (dataclasses build their methods so) leaves CPython's
+    # "unhandled KeyboardInterrupt" flag set, and `python -m` then ends by SIGINT instead of
+    # exit 130; every exec() of a string starts by clearing that flag.
+    exec("pass")
+    return ExitCode.INTERRUPTED
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

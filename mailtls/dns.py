@@ -8,19 +8,17 @@ answered from there first, as getaddrinfo would (dnspython does not read it).
 Failures raise :class:`DnsLookupError` with one line a person can act on (NXDOMAIN, no A or
 AAAA record, timeout, SERVFAIL).
 
-The queries run on :mod:`mailtls.aio`'s worker threads with dnspython's blocking resolver
-(the same resolver, configuration and errors as its asyncio one, without importing asyncio:
-issue 8); the coroutines here must run on a :mod:`mailtls.aio` loop.
+The queries go through dnspython's asyncio resolver (``dns.asyncresolver``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from mailtls import aio
 from mailtls.errors import MailtlsError, UsageError
 from mailtls.model import HostSource
 
@@ -92,14 +90,15 @@ def _hosts_file_addresses(host: str) -> list[str]:
 
 
 def _resolver(nameserver: str | None, timeout: float) -> Any:
+    import dns.asyncresolver
     import dns.resolver
 
     try:
         if nameserver is None:
-            resolver = dns.resolver.Resolver()
+            resolver = dns.asyncresolver.Resolver()
         else:
             ip, port = parse_nameserver(nameserver)
-            resolver = dns.resolver.Resolver(configure=False)
+            resolver = dns.asyncresolver.Resolver(configure=False)
             resolver.nameservers = [ip]
             resolver.port = port
     except dns.resolver.NoResolverConfiguration:
@@ -115,16 +114,10 @@ def _server_text(nameserver: str | None) -> str:
     return f"DNS server {nameserver}" if nameserver else "the system's DNS servers"
 
 
-def _resolve(resolver: Any, name: str, rdtype: str, search: bool) -> list[Any]:
-    answer = resolver.resolve(name, rdtype, raise_on_no_answer=False, search=search)
-    return list(answer.rrset) if answer.rrset is not None else []
-
-
 async def _query(resolver: Any, name: str, rdtype: str, search: bool = False) -> list[Any]:
-    """One query on a worker thread (the resolver's ``lifetime`` bounds it)."""
-    loop = aio.get_running_loop()
-    result: list[Any] = await loop.run_in_thread(_resolve, resolver, name, rdtype, search)
-    return result
+    """One query's records (the resolver's ``lifetime`` bounds it)."""
+    answer = await resolver.resolve(name, rdtype, raise_on_no_answer=False, search=search)
+    return list(answer.rrset) if answer.rrset is not None else []
 
 
 def _reason(
@@ -169,7 +162,7 @@ async def resolve_addresses(
     # A single-label name ("mailhost") goes through the system's search domains, as
     # getaddrinfo would; anything with a dot, or asked of --nameserver, is taken as is.
     search = nameserver is None and "." not in name
-    results = await aio.gather(
+    results = await asyncio.gather(
         _query(resolver, name, "A", search),
         _query(resolver, name, "AAAA", search),
         return_exceptions=True,
@@ -210,11 +203,11 @@ async def discover(
     guesses = [f"{prefix}.{domain}" for prefix in COMMON_PREFIXES]
     queries = [_query(resolver, name, "SRV") for name in srv_names]
     queries.append(_query(resolver, domain, "MX"))
-    guess_results = aio.gather(
+    guess_results = asyncio.gather(
         *(resolve_addresses(name, nameserver, timeout) for name in guesses), return_exceptions=True
     )
-    record_results, guessed = await aio.gather(
-        aio.gather(*queries, return_exceptions=True), guess_results
+    record_results, guessed = await asyncio.gather(
+        asyncio.gather(*queries, return_exceptions=True), guess_results
     )
     sources: dict[tuple[str, str], HostSource] = {}
     failures: list[BaseException] = []

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mailtls.analysis.rules.history import LEAF_CHANGED
+from mailtls.analysis.rules.history import RULE_LEAF_CHANGED as RULE_LEAF_CHANGED
 from mailtls.errors import InputFileError
-from mailtls.model import Category, EndpointReport, Finding, Report, Severity, Verdict
-
-RULE_LEAF_CHANGED = "history_leaf_changed"
+from mailtls.model import EndpointReport, Finding, Report, Severity, Verdict
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS checks (
@@ -288,18 +288,14 @@ def leaf_changed_finding(previous: PreviousCheck | None, report: EndpointReport)
             "that had tapped Trust for the old one."
         )
     else:
-        user_sees = (
-            "Every iPhone that tapped Trust for the old certificate will be asked again "
-            "('Cannot Verify Server Identity'), because the stored exception names the old "
-            "certificate only."
-        )
+        user_sees = LEAF_CHANGED.user_sees
     since = previous.since.strftime("%Y-%m-%d %H:%M UTC")
     last = previous.last_checked.strftime("%Y-%m-%d %H:%M UTC")
     return Finding(
-        rule_id=RULE_LEAF_CHANGED,
-        title="The certificate changed since the last check",
-        category=Category.NOTICE,
-        severity=Severity.INFO if trusted else Severity.WARNING,
+        rule_id=LEAF_CHANGED.id,
+        title=LEAF_CHANGED.title,
+        category=LEAF_CHANGED.category,
+        severity=Severity.INFO if trusted else LEAF_CHANGED.severity,
         summary=(
             f"{report.endpoint.url} ({report.endpoint.address}) now serves a different "
             f"certificate ({leaf.sha256[:12]}) than at the last check on {last} "
@@ -314,13 +310,7 @@ def leaf_changed_finding(previous: PreviousCheck | None, report: EndpointReport)
             "current_sha256": leaf.sha256,
         },
         user_sees=user_sees,
-        fix=(
-            ""
-            if trusted
-            else "Make the new chain trusted (see the other findings); until then tell users "
-            "to expect one prompt per account after a certificate change."
-        ),
-        citation="ios-trust-rules.md §2: SecTrustSetExceptions rejects a cookie whose leaf "
-        "SHA-1 differs",
-        remedy=None if trusted else "stale_exception",
+        fix="" if trusted else LEAF_CHANGED.fix,
+        citation=LEAF_CHANGED.citation,
+        remedy=None if trusted else LEAF_CHANGED.remedy,
     )

@@ -14,12 +14,10 @@ output and scripts depend on these names):
 
 from __future__ import annotations
 
-from dataclasses import field
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-
-from mailtls.records import record
 
 # --------------------------------------------------------------------------- services
 
@@ -35,7 +33,7 @@ class TlsMode(StrEnum):
     IMPLICIT = "implicit"
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Service:
     """One way iPhone Mail reaches a mail host: a URL scheme, its protocol, TLS mode and port."""
 
@@ -78,7 +76,7 @@ def service_for_scheme(scheme: str) -> Service:
 # --------------------------------------------------------------------------- endpoints
 
 
-@record(order=True)
+@dataclass(frozen=True, slots=True, order=True)
 class Endpoint:
     """One (scheme, host, port, address) to probe.
 
@@ -144,7 +142,7 @@ class Phase(StrEnum):
 TLS_VERSIONS: tuple[str, ...] = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Capabilities:
     """What the plaintext dialog showed before TLS (STARTTLS variants only)."""
 
@@ -159,7 +157,7 @@ class Capabilities:
     injected_plaintext: bool = False
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class ProbeResult:
     endpoint: Endpoint
     status: Status
@@ -178,7 +176,7 @@ class ProbeResult:
 # --------------------------------------------------------------------------- certificates
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class CertificateInfo:
     """The fields of one certificate that matter for iOS, as JSON-able values.
 
@@ -236,10 +234,17 @@ class ResultClass(StrEnum):
 
 
 class Severity(StrEnum):
+    """How bad a finding is, worst first; :attr:`rank` orders them."""
+
     FATAL = "fatal"  # the connection cannot work
     ERROR = "error"  # iPhone prompts / fails
     WARNING = "warning"  # works today, will break or is fragile (expiry soon, TLS 1.0)
     INFO = "info"  # worth knowing, nothing breaks
+
+    @property
+    def rank(self) -> int:
+        """0 info .. 3 fatal: higher is worse (sort worst first with ``-rank``)."""
+        return _SEVERITY_RANKS[self]
 
 
 class Category(StrEnum):
@@ -252,13 +257,31 @@ class Category(StrEnum):
 
 
 class Verdict(StrEnum):
+    """What the iPhone does with a chain, best first. The values are the JSON contract;
+    :attr:`label` is the word people read, :attr:`rank` the order."""
+
     TRUSTED = "trusted"  # Mail connects without a prompt
     NEEDS_PROFILE = "needs_profile"  # only the root is missing; install + full trust fixes it
     PROMPT = "prompt"  # "Cannot Verify Server Identity"; Trust stores a per-cert exception
     FATAL = "fatal"  # no button makes it work
 
+    @property
+    def rank(self) -> int:
+        """0 trusted .. 3 fatal: higher is worse."""
+        return _VERDICT_RANKS[self]
 
-@record
+    @property
+    def label(self) -> str:
+        """TRUSTED, NEEDS PROFILE, PROMPT, FATAL: the JSON word, spelled for people. The
+        text report, the TUI, Nagios output and the runbooks all show this word."""
+        return self.value.replace("_", " ").upper()
+
+
+_SEVERITY_RANKS: dict[Severity, int] = {s: r for r, s in enumerate(reversed(Severity))}
+_VERDICT_RANKS: dict[Verdict, int] = {v: r for r, v in enumerate(Verdict)}
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule_id: str  # stable id from ios-trust-rules.md, e.g. "ios13_san_only"
     title: str  # short, e.g. "Host name not in the certificate"
@@ -275,7 +298,7 @@ class Finding:
     remedy: str | None = None  # recovery path id: "profile", "reissue", "stale_exception", ...
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class PathElement:
     """One certificate of the path iOS would build, leaf first."""
 
@@ -285,7 +308,7 @@ class PathElement:
     subject: str
 
 
-@record
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # weakref: caches and tests follow it weakly
 class Analysis:
     verdict: Verdict
     anchor_kind: AnchorKind
@@ -300,7 +323,7 @@ class Analysis:
     trust_store: str = ""  # label of the system store used, said honestly
 
 
-@record
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # weakref: caches and tests follow it weakly
 class EndpointReport:
     probe: ProbeResult
     analysis: Analysis | None  # None when no chain was captured
@@ -315,7 +338,7 @@ class EndpointReport:
         return self.analysis.verdict if self.analysis else None
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class HostSource:
     """Where a host name came from (discovery from an e-mail address or domain)."""
 
@@ -325,7 +348,7 @@ class HostSource:
     port: int | None = None
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Report:
     targets: tuple[str, ...]
     endpoints: tuple[EndpointReport, ...]

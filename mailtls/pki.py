@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from mailtls.analysis import asn1
+
 PrivateKey = (
     rsa.RSAPrivateKey
     | ec.EllipticCurvePrivateKey
@@ -133,6 +135,9 @@ class CertSpec:
     ski: bool = True
     aki: bool = True
     extra_extensions: list[tuple[x509.ExtensionType, bool]] = field(default_factory=list)
+    #: extensions (by OID) written a second time at the end: a malformed certificate that
+    #: cryptography's builder refuses to make (RSA or Ed25519 signers only).
+    duplicate_extensions: Sequence[x509.ObjectIdentifier] = ()
     version_1: bool = False  # (not supported by cryptography's builder; kept for clarity)
 
 
@@ -229,10 +234,12 @@ def issue(
         # cryptography >= 45 refuses SHA-1/MD5 in the builder; make the certificate with
         # SHA-256 and re-sign it (test fixtures for the iOS weak-hash rules need these).
         sha256_cert = builder.sign(signer_key, hashes.SHA256())
-        return _resign_legacy(sha256_cert, signer_key, spec.hash)
+        cert = _resign_legacy(sha256_cert, signer_key, spec.hash)
+        return _with_duplicated_extensions(cert, spec, signer_key)
     else:
         algorithm = _HASHES[spec.hash]()
-    return builder.sign(signer_key, algorithm)  # type: ignore[arg-type]
+    cert = builder.sign(signer_key, algorithm)  # type: ignore[arg-type]
+    return _with_duplicated_extensions(cert, spec, signer_key)
 
 
 # DER of the signature AlgorithmIdentifier OIDs (all the same length, so a TBS made with
@@ -244,30 +251,49 @@ _LEGACY_RSA_SIGNATURE_OIDS: dict[str, bytes] = {
 }
 
 
-def _der_tlv(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    if n < 0x80:
-        length = bytes([n])
+def _signed(tbs: bytes, algorithm_id: bytes, key: PrivateKey, hash_name: str) -> x509.Certificate:
+    """The certificate ``tbs`` signed by ``key`` (RSA PKCS#1 v1.5 or Ed25519, deterministic)."""
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    if isinstance(key, rsa.RSAPrivateKey):
+        signature = key.sign(tbs, padding.PKCS1v15(), _HASHES[hash_name]())
+    elif isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
+        signature = key.sign(tbs)
     else:
-        octets = n.to_bytes((n.bit_length() + 7) // 8, "big")
-        length = bytes([0x80 | len(octets)]) + octets
-    return bytes([tag]) + length + content
+        raise ValueError("re-signing needs an RSA or Ed25519/Ed448 key")
+    der = asn1.encode_sequence(tbs, algorithm_id, asn1.encode(asn1.BIT_STRING, b"\x00" + signature))
+    return x509.load_der_x509_certificate(der)
 
 
 def _resign_legacy(
     cert: x509.Certificate, key: rsa.RSAPrivateKey, hash_name: str
 ) -> x509.Certificate:
     """Re-sign an RSA/SHA-256 certificate with SHA-1 or MD5 (PKCS#1 v1.5, deterministic)."""
-    from cryptography.hazmat.primitives.asymmetric import padding
-
     tbs = cert.tbs_certificate_bytes
     if tbs.count(_SHA256_RSA_OID) != 1:
         raise ValueError("cannot rewrite the signature algorithm of this certificate")
     tbs = tbs.replace(_SHA256_RSA_OID, _LEGACY_RSA_SIGNATURE_OIDS[hash_name])
-    signature = key.sign(tbs, padding.PKCS1v15(), _HASHES[hash_name]())
-    algorithm_id = _der_tlv(0x30, _LEGACY_RSA_SIGNATURE_OIDS[hash_name] + b"\x05\x00")
-    der = _der_tlv(0x30, tbs + algorithm_id + _der_tlv(0x03, b"\x00" + signature))
-    return x509.load_der_x509_certificate(der)
+    algorithm_id = asn1.encode_sequence(_LEGACY_RSA_SIGNATURE_OIDS[hash_name], b"\x05\x00")
+    return _signed(tbs, algorithm_id, key, hash_name)
+
+
+def _with_duplicated_extensions(
+    cert: x509.Certificate, spec: CertSpec, key: PrivateKey
+) -> x509.Certificate:
+    """``cert`` with each of ``spec.duplicate_extensions`` repeated at the end, re-signed."""
+    if not spec.duplicate_extensions:
+        return cert
+    fields = asn1.read_single(cert.tbs_certificate_bytes).children()
+    wrapper = fields[-1]  # [3] EXPLICIT Extensions
+    if not wrapper.is_context(3):
+        raise ValueError("the certificate has no extensions to repeat")
+    extensions = asn1.read_single(wrapper.content).children()
+    by_oid = {asn1.decode_oid(ext.children()[0].content): ext.raw for ext in extensions}
+    repeated = [by_oid[oid.dotted_string] for oid in spec.duplicate_extensions]
+    new_extensions = asn1.encode_sequence(*(ext.raw for ext in extensions), *repeated)
+    tbs = asn1.encode_sequence(*(f.raw for f in fields[:-1]), asn1.encode(0xA3, new_extensions))
+    algorithm_id = asn1.read_single(cert.public_bytes(serialization.Encoding.DER)).children()[1]
+    return _signed(tbs, algorithm_id.raw, key, spec.hash)
 
 
 def ca_spec(

@@ -4,7 +4,7 @@
 ``Report.errors`` and never loses the others), finds host names for e-mail addresses and
 mail domains (SRV, MX, common names), resolves every A/AAAA address (or uses
 ``--address``), probes every address x every scheme concurrently, judges each captured
-chain the way iOS does (trust stores loaded once, in a thread, while the probes run; each
+chain the way iOS does (trust stores loaded once, on a thread, while the probes run; each
 distinct (chain, host) judged once), adds transport findings, and then the findings that
 need more than one endpoint: CONSISTENCY (one host serving different leaves), DISCOVERY
 (does the certificate served at each discovered name cover it) and history (the leaf
@@ -34,21 +34,45 @@ on the thread that called :func:`check`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
-import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailtls import aio
+# The cross-endpoint findings are judged in analysis; their rule ids stay importable here.
+from mailtls.analysis.rules.across_hosts import (
+    RULE_ANALYSIS_ERROR as RULE_ANALYSIS_ERROR,
+)
+from mailtls.analysis.rules.across_hosts import (
+    RULE_CONSISTENCY as RULE_CONSISTENCY,
+)
+from mailtls.analysis.rules.across_hosts import (
+    RULE_DISCOVERY_COVERED as RULE_DISCOVERY_COVERED,
+)
+from mailtls.analysis.rules.across_hosts import (
+    RULE_DISCOVERY_FAILED as RULE_DISCOVERY_FAILED,
+)
+from mailtls.analysis.rules.across_hosts import (
+    RULE_DISCOVERY_NOT_COVERED as RULE_DISCOVERY_NOT_COVERED,
+)
+from mailtls.analysis.rules.across_hosts import (
+    RULE_DOMAIN_NOT_A_HOST as RULE_DOMAIN_NOT_A_HOST,
+)
+from mailtls.analysis.rules.across_hosts import (
+    analysis_error_finding,
+    consistency_findings,
+    discovery_failed_finding,
+    discovery_findings,
+    domain_without_address_finding,
+)
 from mailtls.model import (
     IPHONE_SWEEP,
     Analysis,
-    Category,
     Endpoint,
     EndpointReport,
     Finding,
@@ -56,23 +80,12 @@ from mailtls.model import (
     Phase,
     ProbeResult,
     Report,
-    Severity,
     Status,
-    Verdict,
     service_for_scheme,
 )
-from mailtls.records import record
 
 if TYPE_CHECKING:
     from mailtls.history import History
-
-#: Rule ids of the cross-endpoint findings this module makes.
-RULE_CONSISTENCY = "consistency_leaf_differs"
-RULE_DISCOVERY_COVERED = "discovery_name_covered"
-RULE_DISCOVERY_NOT_COVERED = "discovery_name_not_covered"
-RULE_DISCOVERY_FAILED = "discovery_failed"
-RULE_DOMAIN_NOT_A_HOST = "discovery_domain_not_a_host"
-RULE_ANALYSIS_ERROR = "internal_analysis_error"
 
 #: RFC 5321 Domain or address literal, as accepted for --ehlo.
 _EHLO_NAME = re.compile(
@@ -81,12 +94,8 @@ _EHLO_NAME = re.compile(
     r"|\[(?:[0-9.]+|IPv6:[0-9A-Fa-f:.]+)\]"
 )
 
-#: Findings of the trust engine that mean "the name is not in the certificate".
-HOSTNAME_CHECK_KEY = "SSLHostname"
-HOSTNAME_RULES = frozenset({"ios13_san_only", "hostname_match", "ip_address_names"})
 
-
-@record
+@dataclass(frozen=True, slots=True)
 class CheckOptions:
     """Everything a check needs besides the targets. Frozen: front ends build one."""
 
@@ -103,9 +112,6 @@ class CheckOptions:
     discover: bool = True
     check_versions: bool = True  # also test which TLS versions each endpoint accepts
     history: Path | None = None  # history database; None = do not record or compare
-    #: TCP connections opened ahead by the front end (mailtls.probe.preconnect); the caller
-    #: closes what the probes did not take.
-    preconnected: Any = field(default=None, compare=False, repr=False)
 
 
 class CheckObserver:
@@ -136,9 +142,20 @@ def check(
     memory does not grow with the fleet; the report then lists no endpoints (the observer
     keeps what it needs, e.g. :class:`mailtls.report.outcome.Tally` for the exit code).
     """
-    return aio.run(
-        check_async(targets, options, observer=observer, now=now, keep_endpoints=keep_endpoints)
-    )
+    # The report leaves the loop in a box, not as the main task's result: Python 3.11's
+    # asyncio.run formats repr() of that task (result included) while restoring the SIGINT
+    # handler, which costs time and memory in O(report size) for a fleet.
+    box: list[Report] = []
+
+    async def main() -> None:
+        box.append(
+            await check_async(
+                targets, options, observer=observer, now=now, keep_endpoints=keep_endpoints
+            )
+        )
+
+    asyncio.run(main())
+    return box[0]
 
 
 async def check_async(
@@ -149,8 +166,8 @@ async def check_async(
     now: datetime | None = None,
     keep_endpoints: bool = True,
 ) -> Report:
-    """The same as :func:`check`, as a coroutine for a :mod:`mailtls.aio` loop (e.g. several
-    checks gathered in one loop, as ``mailtls demo`` does)."""
+    """The same as :func:`check`, as a coroutine (e.g. several checks gathered in one loop,
+    as ``mailtls demo`` does)."""
     check = _Check(targets, options, observer or CheckObserver(), now, keep_endpoints)
     return await check.run()
 
@@ -212,9 +229,7 @@ class _Check:
         self.history: History | None = None
         self.store_labels: dict[str, str] = {}
         self.store_facts: dict[str, Any] = {}
-        self._stores: aio.Future[tuple[Any, Any]]
-        self._stores_thread: threading.Thread | None = None
-        self._stores_scheduled = False
+        self._stores: asyncio.Task[tuple[Any, Any]]
 
     def _check_ios_version(self) -> None:
         """A bad --ios is bad input: one line before anything is probed."""
@@ -243,20 +258,18 @@ class _Check:
     async def run(self) -> Report:
         self._check_ios_version()
         self._check_ehlo_name()
-        loop = aio.get_running_loop()
-        self._stores = loop.create_future()
-        work = loop.create_task(self._plan_and_probe())
+        # The stores load on a thread while the first probes are out (:meth:`_load_stores`).
+        self._stores = asyncio.create_task(asyncio.to_thread(self._load_stores))
+        work = asyncio.create_task(self._plan_and_probe())
         # A bad root file is bad input: one line, and whatever was started is abandoned.
         user_files = bool(self.options.ca_files or self.options.system_roots)
         try:
             if user_files:
-                await aio.wait((self._stores, work), return_when=aio.FIRST_COMPLETED)
+                await asyncio.wait((self._stores, work), return_when=asyncio.FIRST_COMPLETED)
                 if self._stores.done():
                     self._stores.result()
             await work
-            if user_files:
-                self._start_stores()
-                await self._stores
+            await self._stores
             self.done.sort(key=lambda r: _endpoint_order(r.endpoint))
             findings = tuple(self.problems) + self._cross_endpoint_findings()
             report = Report(
@@ -276,15 +289,13 @@ class _Check:
                     self._record_finished(at_least=1)
             return report
         finally:
-            for future in (work, self._stores):
-                if not future.done():
-                    future.cancel()
-                    with contextlib.suppress(BaseException):
-                        await future
-            if self._stores_thread is not None:
-                self._stores_thread.join()  # nothing outlives the check
-            if self._stores.done() and not self._stores.cancelled():
-                self._stores.exception()  # retrieved: never "exception was never retrieved"
+            if not work.done():
+                work.cancel()
+                with contextlib.suppress(BaseException):
+                    await work
+            # Not cancelled: its thread would run on regardless. Nothing outlives the check.
+            with contextlib.suppress(Exception):
+                await self._stores
             if self.history is not None:
                 self.history.close()
 
@@ -299,46 +310,8 @@ class _Check:
 
     # ----------------------------------------------------------------- trust stores
 
-    # The stores (certifi's bundle alone takes ~30 ms to parse) and with them the trust
-    # engine and cryptography are loaded in a thread. It starts once the first probes are
-    # on the wire or the first DNS query is out (:meth:`_stores_soon`), not before: the
-    # imports would otherwise compete with the event loop's own start-up for the
-    # interpreter, delaying the first connection (issue 8).
-
-    def _stores_soon(self) -> None:
-        """Start loading the stores after the callbacks already queued (the connects)."""
-        if not self._stores_scheduled:
-            self._stores_scheduled = True
-            aio.get_running_loop().call_soon(self._start_stores)
-
-    def _start_stores(self) -> None:
-        if self._stores_thread is None and not self._stores.done():
-            loop = aio.get_running_loop()
-
-            def load() -> None:
-                # A thread of its own rather than one of the loop's workers (those wait on
-                # DNS); it is joined when the check ends. The result crosses back to the loop.
-                try:
-                    stores = self._load_stores()
-                except BaseException as exc:  # handed to whoever awaits the stores
-                    loop.call_soon_threadsafe(self._stores_loaded, None, exc)
-                else:
-                    loop.call_soon_threadsafe(self._stores_loaded, stores, None)
-
-            self._stores_thread = threading.Thread(target=load, name="mailtls-stores", daemon=True)
-            self._stores_thread.start()
-
-    def _stores_loaded(self, stores: tuple[Any, Any] | None, exc: BaseException | None) -> None:
-        if self._stores.done():
-            return
-        if exc is not None:
-            self._stores.set_exception(exc)
-        else:
-            self._stores.set_result(stores)  # type: ignore[arg-type]
-
     async def stores(self) -> tuple[Any, Any]:
-        """The (system, user) stores, loading them now if they were not started yet."""
-        self._start_stores()
+        """The (system, user) stores, once loaded."""
         return await self._stores
 
     # ----------------------------------------------------------------- targets and DNS
@@ -397,15 +370,14 @@ class _Check:
     async def _discover(self, domains: list[str]) -> None:
         from mailtls.dns import discover
 
-        self._stores_soon()
         nameserver = self.options.nameserver
-        slots = aio.Semaphore(max(1, self.options.concurrency))
+        slots = asyncio.Semaphore(max(1, self.options.concurrency))
 
         async def one(domain: str) -> list[HostSource] | str:
             try:
                 async with slots:
                     return list(
-                        await aio.wait_for(
+                        await asyncio.wait_for(
                             discover(domain, nameserver, self._dns_timeout()),
                             self.options.timeout,
                         )
@@ -416,7 +388,7 @@ class _Check:
                 return f"{domain}: DNS discovery failed: {exc}"
 
         for domain, found in zip(
-            domains, await aio.gather(*(one(d) for d in domains)), strict=True
+            domains, await asyncio.gather(*(one(d) for d in domains)), strict=True
         ):
             if isinstance(found, str):
                 self.problems.append(discovery_failed_finding(domain, found))
@@ -448,9 +420,8 @@ class _Check:
             return [plan.host]
         from mailtls.dns import resolve_addresses
 
-        self._stores_soon()
         try:
-            found = await aio.wait_for(
+            found = await asyncio.wait_for(
                 resolve_addresses(plan.host, self.options.nameserver, self._dns_timeout()),
                 self.options.timeout,
             )
@@ -472,20 +443,20 @@ class _Check:
         and sockets in flight stay bounded. A host's pipeline starts only when fewer than
         ``HOSTS_AHEAD`` x ``concurrency`` hosts are under way: without that bound every
         host of a fleet resolved at once and queued all its endpoints for the probe slots,
-        a few KiB each (issue 8: memory must not grow with the fleet).
+        a few KiB each: memory must not grow with the fleet.
         """
         from mailtls.probe import ProbeOptions
 
         base = _probe_options(ProbeOptions, self.options, self.options.timeout)
         width = max(1, self.options.concurrency)
-        dns_slots = aio.Semaphore(width)
-        probe_slots = aio.Semaphore(width)
-        host_slots = aio.Semaphore(self.HOSTS_AHEAD * width)
+        dns_slots = asyncio.Semaphore(width)
+        probe_slots = asyncio.Semaphore(width)
+        host_slots = asyncio.Semaphore(self.HOSTS_AHEAD * width)
 
         def release(_task: object) -> None:
             host_slots.release()
 
-        async with aio.TaskGroup() as group:
+        async with asyncio.TaskGroup() as group:
             for plan in self.plans.values():
                 await host_slots.acquire()
                 task = group.create_task(self._host(plan, judge, base, dns_slots, probe_slots))
@@ -499,8 +470,8 @@ class _Check:
         plan: _HostPlan,
         judge: _Judge,
         base: Any,
-        dns_slots: aio.Semaphore,
-        probe_slots: aio.Semaphore,
+        dns_slots: asyncio.Semaphore,
+        probe_slots: asyncio.Semaphore,
     ) -> None:
         async with dns_slots:
             dns_started = time.monotonic()
@@ -516,7 +487,9 @@ class _Check:
                 for scheme, port in plan.services
                 for address in answer
             ]
-            await aio.gather(*(self._endpoint(e, judge, options, probe_slots) for e in endpoints))
+            await asyncio.gather(
+                *(self._endpoint(e, judge, options, probe_slots) for e in endpoints)
+            )
         if not self.keep_endpoints:
             self._host_finished(plan.host)
             judge.forget(plan.host)
@@ -542,13 +515,12 @@ class _Check:
             self._finish(await judge.judge(result))
 
     async def _endpoint(
-        self, endpoint: Endpoint, judge: _Judge, options: Any, slots: aio.Semaphore
+        self, endpoint: Endpoint, judge: _Judge, options: Any, slots: asyncio.Semaphore
     ) -> None:
         from mailtls.probe import probe_endpoint
 
         async with slots:
             self.observer.on_endpoint_started(endpoint)
-            self._stores_soon()
             result = await probe_endpoint(endpoint, options)
         self._finish(await judge.judge(result))
 
@@ -607,6 +579,9 @@ class _Check:
     # ----------------------------------------------------------------- stores, history
 
     def _load_stores(self) -> tuple[Any, Any]:
+        """The (system, user) stores; run on a thread, which also imports the engine so
+        that the first chain to arrive is not judged with an import on the event loop."""
+        import mailtls.analysis.engine  # noqa: F401  (see above)
         from mailtls.analysis import system_store, user_store
 
         system = system_store(self.options.system_roots, version=self.options.roots_version)
@@ -665,7 +640,6 @@ def _probe_options(factory: Callable[..., Any], options: CheckOptions, deadline:
             concurrency=max(1, options.concurrency),
             check_versions=options.check_versions,
             nameserver=options.nameserver,
-            preconnected=options.preconnected,
         ),
         deadline,
     )
@@ -746,15 +720,7 @@ class _Judge:
 
 
 def _analysis_error(result: ProbeResult, what: str, exc: BaseException) -> Finding:
-    return Finding(
-        rule_id=RULE_ANALYSIS_ERROR,
-        title="mailtls could not finish the analysis",
-        category=Category.NOTICE,
-        severity=Severity.ERROR,
-        summary=f"{result.endpoint.url}: {what} failed ({type(exc).__name__}: {exc}); "
-        "this is a bug in mailtls, please report it.",
-        evidence={"exception": type(exc).__name__, "message": str(exc)},
-    )
+    return analysis_error_finding(result.endpoint.url, what, exc)
 
 
 def _endpoint_order(endpoint: Endpoint) -> tuple[str, int, int, str]:
@@ -763,210 +729,3 @@ def _endpoint_order(endpoint: Endpoint) -> tuple[str, int, int, str]:
     except (KeyError, ValueError):
         rank = len(IPHONE_SWEEP)
     return (endpoint.host, rank, endpoint.port, endpoint.address or "")
-
-
-# --------------------------------------------------------------------------- cross-endpoint
-
-
-def _leaf(report: EndpointReport) -> tuple[str, str] | None:
-    """(sha256, subject) of the leaf an endpoint served, when it served one."""
-    if report.analysis is not None and report.analysis.chain:
-        leaf = report.analysis.chain[0]
-        return leaf.sha256, leaf.subject
-    return None
-
-
-def _where(reports: Sequence[EndpointReport]) -> str:
-    """'127.0.0.1 ports 993, 587; ::1 port 993' for a group of endpoints."""
-    by_address: dict[str, list[str]] = {}
-    for r in reports:
-        by_address.setdefault(r.endpoint.address or "?", []).append(str(r.endpoint.port))
-    parts = []
-    for address, ports in by_address.items():
-        unique = list(dict.fromkeys(ports))
-        word = "port" if len(unique) == 1 else "ports"
-        parts.append(f"{address} {word} {', '.join(unique)}")
-    return "; ".join(parts)
-
-
-def consistency_findings(reports: Sequence[EndpointReport]) -> tuple[Finding, ...]:
-    """One finding per host whose addresses/ports serve more than one leaf certificate."""
-    by_host: dict[str, list[EndpointReport]] = {}
-    for r in reports:
-        if _leaf(r) is not None:
-            by_host.setdefault(r.endpoint.host, []).append(r)
-    findings = []
-    for host, group in by_host.items():
-        leaves: dict[str, list[EndpointReport]] = {}
-        for r in group:
-            leaf = _leaf(r)
-            assert leaf is not None
-            leaves.setdefault(leaf[0], []).append(r)
-        if len(leaves) < 2:
-            continue
-        ordered = sorted(leaves.items(), key=lambda kv: -len(kv[1]))
-        verdicts = {r.verdict for r in group}
-        if verdicts == {Verdict.TRUSTED}:
-            severity = Severity.INFO
-            user_sees = "Nothing today: every certificate is trusted."
-        elif len(verdicts) > 1:
-            severity = Severity.ERROR
-            user_sees = (
-                "The prompt comes and goes: it depends on which address or port the iPhone "
-                "happens to reach."
-            )
-        else:
-            severity = Severity.WARNING
-            user_sees = (
-                "A separate 'Cannot Verify Server Identity' prompt for each certificate; "
-                "tapping Trust for one does not cover the others."
-            )
-        parts = []
-        for sha256, members in ordered:
-            subject = _leaf(members[0])[1] if _leaf(members[0]) else ""  # type: ignore[index]
-            verdict = members[0].verdict
-            parts.append(
-                f"{_where(members)} serve{'s' if len(members) == 1 else ''} "
-                f"{subject or 'a certificate'} ({sha256[:12]}, {verdict or 'no verdict'})"
-            )
-        findings.append(
-            Finding(
-                rule_id=RULE_CONSISTENCY,
-                title="Addresses or ports of one host serve different certificates",
-                category=Category.CONSISTENCY,
-                severity=severity,
-                summary=f"{host} serves {len(leaves)} different certificates: "
-                + "; whereas ".join(parts)
-                + ".",
-                evidence={
-                    "host": host,
-                    "certificates": [
-                        {
-                            "sha256": sha256,
-                            "subject": _leaf(members[0])[1],  # type: ignore[index]
-                            "verdicts": sorted({str(m.verdict) for m in members}),
-                            "endpoints": [
-                                {
-                                    "url": m.endpoint.url,
-                                    "address": m.endpoint.address,
-                                    "port": m.endpoint.port,
-                                }
-                                for m in members
-                            ],
-                        }
-                        for sha256, members in ordered
-                    ],
-                },
-                user_sees=user_sees,
-                fix=(
-                    "Install the same certificate and chain on every node, address and "
-                    "service of this host (a load-balancer node or the IPv6 listener is "
-                    "often still on the old or self-signed certificate)."
-                ),
-                citation="ios-trust-rules.md §2 (an exception covers one exact certificate)",
-            )
-        )
-    return tuple(findings)
-
-
-def domain_without_address_finding(domain: str, reason: str) -> Finding:
-    """A bare domain that is not itself a host: only its discovered mail hosts are probed."""
-    return Finding(
-        rule_id=RULE_DOMAIN_NOT_A_HOST,
-        title="The domain itself is not a host",
-        category=Category.DISCOVERY,
-        severity=Severity.INFO,
-        summary=f"{domain} has no address of its own ({reason}); only the mail hosts found "
-        "in its DNS records were probed.",
-        evidence={"domain": domain, "reason": reason},
-    )
-
-
-def discovery_failed_finding(domain: str, reason: str) -> Finding:
-    """Discovery for a domain failed or found nothing: nothing could be checked there."""
-    return Finding(
-        rule_id=RULE_DISCOVERY_FAILED,
-        title="No mail host found for the domain",
-        category=Category.DISCOVERY,
-        severity=Severity.ERROR,
-        summary=reason,
-        evidence={"domain": domain},
-        fix="Check the domain's SRV and MX records, or name the mail host directly.",
-        citation="RFC 6186; RFC 8314 §5.1",
-    )
-
-
-def _name_covered(report: EndpointReport) -> bool:
-    assert report.analysis is not None
-    return not any(
-        f.check_key == HOSTNAME_CHECK_KEY or f.rule_id in HOSTNAME_RULES
-        for f in report.analysis.findings
-    )
-
-
-def _leaf_dns_names(report: EndpointReport) -> list[str]:
-    if report.analysis is None or not report.analysis.chain:
-        return []
-    return [n[4:] for n in report.analysis.chain[0].san if n.startswith("DNS:")]
-
-
-def discovery_findings(
-    hosts: Sequence[HostSource], reports: Sequence[EndpointReport]
-) -> tuple[Finding, ...]:
-    """For each discovered host name: does the certificate served there cover it?"""
-    sources: dict[str, list[str]] = {}
-    for source in hosts:
-        if source.source != "argument":
-            sources.setdefault(source.host, []).append(source.source)
-    findings = []
-    for host, origins in sources.items():
-        judged = [r for r in reports if r.endpoint.host == host and r.analysis is not None]
-        if not judged:
-            continue
-        uncovered = [r for r in judged if not _name_covered(r)]
-        origin = ", ".join(dict.fromkeys(origins))
-        if not uncovered:
-            findings.append(
-                Finding(
-                    rule_id=RULE_DISCOVERY_COVERED,
-                    title="Discovered name is in the certificate",
-                    category=Category.DISCOVERY,
-                    severity=Severity.INFO,
-                    summary=f"{host} (from {origin}) is covered by the certificate served "
-                    f"there ({_where(judged)}).",
-                    evidence={"host": host, "sources": origins, "covered": True},
-                )
-            )
-            continue
-        names = _leaf_dns_names(uncovered[0])
-        served = f"it is for {', '.join(names[:4])}" if names else "it names no DNS host"
-        findings.append(
-            Finding(
-                rule_id=RULE_DISCOVERY_NOT_COVERED,
-                title="Discovered name is not in the certificate",
-                category=Category.DISCOVERY,
-                severity=Severity.ERROR,
-                summary=f"{host} (from {origin}) is not covered by the certificate served "
-                f"at {_where(uncovered)}: {served}.",
-                evidence={
-                    "host": host,
-                    "sources": origins,
-                    "covered": False,
-                    "certificate_names": names,
-                    "endpoints": [
-                        r.endpoint.url + " " + (r.endpoint.address or "") for r in uncovered
-                    ],
-                },
-                check_key=HOSTNAME_CHECK_KEY,
-                user_sees=(
-                    f"An iPhone set up with {host} (as the DNS records suggest) shows "
-                    "'Cannot Verify Server Identity'."
-                ),
-                fix=(
-                    f"Add {host} to the certificate's subject alternative names, or point "
-                    f"the DNS records ({origin}) at a name the certificate covers."
-                ),
-                citation="ios-trust-rules.md ios13_san_only; RFC 6186 / RFC 8314 §5.1",
-            )
-        )
-    return tuple(findings)

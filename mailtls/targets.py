@@ -17,17 +17,17 @@ import contextlib
 import ipaddress
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from mailtls.errors import TargetError
 from mailtls.model import IPHONE_SWEEP, SCHEME_ALIASES, SERVICES, Endpoint, service_for_scheme
-from mailtls.records import record
 
 _LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?$")
 _MAX_NAME = 253
 _MAX_LABEL = 63
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Target:
     text: str  # what the person typed
     kind: str  # "url" | "host" | "email"

@@ -1,9 +1,13 @@
 """Layers point one way (STYLE.md): checked on the source and in fresh interpreters.
 
-    model, errors  <-  probe/, analysis/, dns  <-  service, report/, remedy/, lab/
-                   <-  cli, commands/, tui/
+    model, errors, exitcodes, serialize  <-  analysis/ (and roots/)  <-  service, history
+        <-  report/, remedy/, lab/  <-  cli, commands/, tui/
+    model, errors  <-  probe/, dns  <-  service
 
-* ``analysis`` never imports ``probe`` (it judges data, from a socket or a file alike);
+* no import circles: the module-level imports of ``mailtls/`` form an acyclic graph
+  (an import inside a function is lazy and may point back);
+* the layers of the picture never import upwards (any import, lazy ones included);
+  ``analysis`` never imports ``probe`` (it judges data, from a socket or a file alike);
 * nothing outside ``tui/`` imports ``textual``;
 * nothing below the front ends imports ``cli``, ``commands`` or ``tui``;
 * ``mailtls check --help`` in a fresh interpreter does not import textual.
@@ -82,11 +86,16 @@ def test_only_tui_imports_textual() -> None:
     assert not offenders
 
 
+def _is_front_end(module: str) -> bool:
+    """A front end, or a ``python -m`` entry point (``__main__``) that hands over to one."""
+    return module.endswith(".__main__") or any(_under(module, front) for front in FRONT_ENDS)
+
+
 def test_engines_and_use_cases_never_import_front_ends() -> None:
     offenders = [
         f"{_module(p)} imports {name}"
         for p in _sources()
-        if not any(_under(_module(p), front) for front in FRONT_ENDS)
+        if not _is_front_end(_module(p))
         for name in _imports(p)
         if any(_under(name, front) for front in FRONT_ENDS)
     ]
@@ -158,3 +167,169 @@ def test_analysis_does_not_load_probe_at_runtime() -> None:
         "print(json.dumps({'probe': [m for m in sys.modules if m.startswith('mailtls.probe')]}))\n"
     )
     assert _fresh(code)["probe"] == []
+
+
+# --------------------------------------------------------------------------- circles and arrows
+
+#: Import circles known to exist and being removed; each names its issue. None at present.
+EXPECTED_CIRCLES: list[set[str]] = []
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _module_level_imports(path: Path, module: str) -> set[str]:
+    """Modules a file imports when it is loaded: top-level statements, ``if``/``try``/``with``
+    blocks included, ``if TYPE_CHECKING:`` and function bodies left out."""
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    names: set[str] = set()
+
+    def visit(statements: list[ast.stmt]) -> None:
+        for node in statements:
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = package[: len(package) - node.level + 1]
+                    base = ".".join([*parent, base] if base else parent)
+                names.add(base)
+                names.update(f"{base}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.If):
+                if not _is_type_checking(node.test):
+                    visit(node.body)
+                visit(node.orelse)
+            elif isinstance(node, ast.Try):
+                visit(node.body)
+                visit(node.orelse)
+                visit(node.finalbody)
+                for handler in node.handlers:
+                    visit(handler.body)
+            elif isinstance(node, ast.With):
+                visit(node.body)
+
+    visit(ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body)
+    return names
+
+
+@functools.cache
+def _load_graph() -> dict[str, frozenset[str]]:
+    """module -> the mailtls modules loading it runs first. ``import a.b.c`` runs the
+    packages ``a`` and ``a.b`` too, except the importer's own packages (already running)."""
+    modules = {_module(p): p for p in _sources()}
+    graph: dict[str, frozenset[str]] = {}
+    for module, path in modules.items():
+        targets: set[str] = set()
+        for name in _module_level_imports(path, module):
+            parts = name.split(".")
+            for end in range(1, len(parts) + 1):
+                target = ".".join(parts[:end])
+                if target in modules and target != module and not _under(module, target):
+                    targets.add(target)
+        graph[module] = frozenset(targets)
+    return graph
+
+
+def _circles(graph: dict[str, frozenset[str]]) -> list[set[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            for target in edges:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(sorted(graph[target]))))
+                    break
+                if target in on_stack:
+                    low[node] = min(low[node], index[target])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = set()
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.add(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(component)
+    return found
+
+
+def test_the_graph_sees_module_level_imports_only() -> None:
+    graph = _load_graph()
+    assert "mailtls.analysis.rules" in graph["mailtls.analysis.engine"]
+    assert "mailtls.analysis.context" in graph["mailtls.analysis.hostname"]
+    assert "mailtls.analysis.engine" not in graph["mailtls.service"]  # imported in a function
+    assert _circles({"a": frozenset({"b"}), "b": frozenset({"c"}), "c": frozenset({"a"})}) == [
+        {"a", "b", "c"}
+    ]
+
+
+def test_no_import_circles() -> None:
+    circles = [c for c in _circles(_load_graph()) if c not in EXPECTED_CIRCLES]
+    assert not circles, [sorted(c) for c in circles]
+
+
+#: layer -> what it must never import (at any depth: a lazy import is still a dependency).
+#: The vocabulary (model, errors, ...) is checked by test_vocabulary_imports_no_engine.
+NEVER_IMPORTS: dict[str, tuple[str, ...]] = {
+    "mailtls.analysis": (
+        "mailtls.probe",
+        "mailtls.dns",
+        "mailtls.targets",
+        "mailtls.service",
+        "mailtls.history",
+        "mailtls.report",
+        "mailtls.remedy",
+        "mailtls.lab",
+        *FRONT_ENDS,
+    ),
+    "mailtls.probe": (
+        "mailtls.analysis",
+        "mailtls.service",
+        "mailtls.history",
+        "mailtls.report",
+        "mailtls.remedy",
+        "mailtls.lab",
+        *FRONT_ENDS,
+    ),
+    "mailtls.dns": ("mailtls.analysis", "mailtls.probe", "mailtls.service", *FRONT_ENDS),
+    "mailtls.service": ("mailtls.report", "mailtls.remedy", "mailtls.lab", *FRONT_ENDS),
+    "mailtls.history": ("mailtls.service", "mailtls.report", "mailtls.probe", *FRONT_ENDS),
+    "mailtls.report": ("mailtls.probe", *FRONT_ENDS),
+}
+
+
+def test_layers_point_one_way() -> None:
+    offenders = []
+    for path in _sources():
+        module = _module(path)
+        for layer, forbidden in NEVER_IMPORTS.items():
+            if not _under(module, layer):
+                continue
+            offenders += [
+                f"{module} imports {name}"
+                for name in _imports(path)
+                if any(_under(name, f) for f in forbidden)
+            ]
+    assert not offenders

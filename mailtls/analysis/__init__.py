@@ -10,8 +10,10 @@ Public API (imported lazily, so ``import mailtls.analysis`` stays cheap)::
     RULES: dict[str, Rule]   (rule metadata, ids from ios-trust-rules.md)
 
 Modules: ``asn1`` (lenient DER reader), ``certs`` (parsing, files, signatures), ``stores``,
-``path`` (path building), ``names``/``hostname`` (SSLHostname), ``registry`` (rule metadata,
-dates), ``rules`` (one function per rule), ``engine`` (verdict), ``transport`` (§1f).
+``path`` (path building), ``names``/``hostname`` (SSLHostname), ``context`` (what a rule
+reads and returns), ``registry`` (rule metadata, dates), ``rules/`` (one function per rule,
+a module per Apple check family, transport §1f and cross-host findings included),
+``engine`` (verdict).
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ if TYPE_CHECKING:
     from mailtls.analysis.certs import describe_certificate, load_certificates
     from mailtls.analysis.engine import analyze_chain
     from mailtls.analysis.registry import RULES, Rule
+    from mailtls.analysis.rules.transport import transport_findings
     from mailtls.analysis.stores import TrustStore, system_store, user_store
-    from mailtls.analysis.transport import transport_findings
 
 __all__ = [
     "RULES",
@@ -45,15 +47,14 @@ _LOCATIONS = {
     "TrustStore": "stores",
     "system_store": "stores",
     "user_store": "stores",
-    "transport_findings": "transport",
+    "transport_findings": "rules.transport",
     "Rule": "registry",
 }
 
 
 def all_rules() -> dict[str, Any]:
-    """The complete registry (trust, deployment, notice and transport rules)."""
-    importlib.import_module("mailtls.analysis.engine")
-    importlib.import_module("mailtls.analysis.transport")
+    """The complete registry: every rule of every family (see :mod:`mailtls.analysis.rules`)."""
+    importlib.import_module("mailtls.analysis.rules")
     from mailtls.analysis.registry import RULES as registry
 
     return registry

@@ -17,7 +17,7 @@ import hashlib
 import ipaddress
 import re
 import warnings
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,7 +25,6 @@ from typing import Any, NamedTuple
 from mailtls.analysis import asn1, oids
 from mailtls.errors import CertificateParseError, InputFileError
 from mailtls.model import CertificateInfo
-from mailtls.records import record
 
 _CACHE_LIMIT = 8192
 #: ``asn1.read_all``: ``tlv.children()`` costs a method call more, on every element read.
@@ -44,7 +43,7 @@ class Extension(NamedTuple):
         return oids.EXTENSION_NAMES.get(self.oid, self.oid)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class NameConstraints:
     critical: bool
     permitted_dns: tuple[str, ...] = ()
@@ -57,12 +56,8 @@ class NameConstraints:
 
 
 class ParsedCertificate(NamedTuple):
-    """Everything the engine needs about one certificate, decoded once.
-
-    A NamedTuple, immutable like a frozen dataclass: a frozen dataclass sets each of these
-    30 fields through ``object.__setattr__``, which cost about as much as decoding the
-    certificate's extensions, for every new certificate.
-    """
+    """Everything the engine needs about one certificate, decoded once (a NamedTuple: the
+    parser builds one per new certificate, and ``_replace`` keeps it immutable)."""
 
     der: bytes
     sha256: str
@@ -127,7 +122,7 @@ _CERT_LABELS = {b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"}
 _PEM_LABEL = re.compile(rb"[A-Z0-9 ]+")
 
 
-def pem_blocks(data: bytes) -> list[tuple[str, bytes]]:
+def pem_blocks(data: bytes, *, strict: bool = False) -> list[tuple[str, bytes]]:
     """(label, DER) for every PEM block; base64 errors raise ValueError.
 
     A block is ``-----BEGIN LABEL-----``, the body, and the first ``-----END LABEL-----``
@@ -153,8 +148,10 @@ def pem_blocks(data: bytes) -> list[tuple[str, bytes]]:
         body = data[label_end + 5 : end].strip()
         if b":" in body:
             body = b"".join(line for line in body.splitlines() if line.strip() and b":" not in line)
-        # Non-validating base64 skips the line breaks (and any other non-alphabet byte).
-        blocks.append((label.decode("ascii"), base64.b64decode(body, validate=False)))
+        # Non-validating base64 skips the line breaks (and any other non-alphabet byte);
+        # ``strict`` refuses anything but the alphabet and white space.
+        der = base64.b64decode(b"".join(body.split()) if strict else body, validate=strict)
+        blocks.append((label.decode("ascii"), der))
         position = end + len(marker)
     return blocks
 
@@ -591,12 +588,11 @@ _LOAD_DER: list[Any] = []
 
 
 def _load_der() -> Any:
-    """``x509.load_der_x509_certificate``, imported on first use (see
-    :mod:`mailtls.analysis.x509import` for how)."""
-    if not _LOAD_DER:  # the warm-up thread and the first analysis may both ask
-        from mailtls.analysis.x509import import import_x509
+    """``x509.load_der_x509_certificate``, imported on first use."""
+    if not _LOAD_DER:
+        from cryptography import x509
 
-        _LOAD_DER.append(import_x509().load_der_x509_certificate)
+        _LOAD_DER.append(x509.load_der_x509_certificate)
     return _LOAD_DER[0]
 
 
@@ -1087,8 +1083,7 @@ _CRYPTOGRAPHY: list[tuple[Any, ...]] = []
 
 
 def _cryptography() -> tuple[Any, ...]:
-    """What :func:`_verify` uses of cryptography, imported once (not at module import: the
-    start-up cost; and an import statement per call costs a few microseconds)."""
+    """What :func:`_verify` uses of cryptography, imported once, on first use."""
     if not _CRYPTOGRAPHY:
         from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
         from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
@@ -1100,11 +1095,8 @@ def _cryptography() -> tuple[Any, ...]:
 
 
 def warm_up() -> None:
-    """Load now what the first analysis of a check would otherwise load on the check's
-    critical path (issue 8): cryptography's certificate loader and verification names,
-    and the OpenSSL backend module that cryptography imports the first time an ECDSA
-    signature object is made (~3 ms). ``mailtls check`` calls this on its warm-up thread
-    while the probes wait on the network."""
+    """Load now what the first analysis would load: cryptography's certificate loader and
+    verification names, and the backend module it imports for the first ECDSA object."""
     _load_der()
     _invalid, _unsupported, _dsa, ec, *_others = _cryptography()
     ec.ECDSA(_hash_types()["sha256"]())

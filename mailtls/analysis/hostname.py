@@ -9,6 +9,7 @@ certificate had no SAN dNSName). A mismatch is attributed to the most specific r
 
 from __future__ import annotations
 
+from mailtls.analysis.context import Context, HostnameResult
 from mailtls.analysis.names import (
     dns_match,
     is_dns_name,
@@ -16,7 +17,6 @@ from mailtls.analysis.names import (
     parse_ip,
     wildcard_refused_reason,
 )
-from mailtls.analysis.registry import Context, HostnameResult
 
 
 def evaluate_hostname(ctx: Context) -> HostnameResult:

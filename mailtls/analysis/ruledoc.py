@@ -17,6 +17,7 @@ _SECTIONS: tuple[tuple[str, str], ...] = (
     ("deployment", "What the server sends"),
     ("notice", "Notices"),
     ("transport", "Transport (separate from trust; never changes the verdict)"),
+    ("across", "Across hosts, addresses and discovered names (never change a verdict)"),
     ("documented", "Documented, not evaluated"),
 )
 
@@ -35,7 +36,9 @@ def _class(rule: Rule) -> str:
 def _section(rule: Rule) -> str:
     if not rule.evaluated:
         return "documented"
-    return str(rule.category) if rule.category is not Category.CONSISTENCY else "notice"
+    if rule.category in (Category.CONSISTENCY, Category.DISCOVERY):
+        return "across"
+    return str(rule.category)
 
 
 def rule_to_dict(rule: Rule) -> dict[str, Any]:

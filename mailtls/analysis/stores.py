@@ -15,7 +15,7 @@ import functools
 import hashlib
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,6 @@ from mailtls.analysis.certs import (
 )
 from mailtls.errors import InputFileError
 from mailtls.model import AnchorKind
-from mailtls.records import record
 
 if TYPE_CHECKING:
     from mailtls.roots import AppleStore
@@ -52,7 +51,7 @@ def _subject_of(der: bytes) -> bytes:
         return b""
 
 
-@record
+@dataclass(frozen=True)  # no slots: cached_property needs the instance's __dict__
 class TrustStore:
     """A set of anchors. ``kind`` is SYS for the system store, USR for installed roots."""
 
@@ -279,9 +278,8 @@ def standin_store() -> TrustStore:
 def certifi_bundle() -> tuple[Path, str]:
     """certifi's ``cacert.pem`` and certifi's version, without importing certifi if possible.
 
-    ``import certifi`` loads ``importlib.resources`` (with tempfile, zipfile, shutil), about
-    10 ms of a 0.2 s check (issue 8), to find a file that an ordinary installation keeps
-    beside the package. So the package is located without importing it; certifi itself is
+    ``import certifi`` loads ``importlib.resources`` (with tempfile, zipfile, shutil) to find
+    a file that an ordinary installation keeps beside the package. So the package is located without importing it; certifi itself is
     asked only when it is already imported, or when the bundle is not a plain file there
     (a zip import, a layout we do not know).
     """

@@ -1,8 +1,8 @@
 """``mailtls check TARGET...``: probe, judge and report, for people and for scripts.
 
 Only argparse is imported at module level (``mailtls check --help`` must start fast and
-never import textual); the work, and even pathlib, datetime, threading and typing (a third
-of ``check --help``'s time in a clean interpreter), are imported where used.
+never import textual); the work, and even pathlib, datetime and typing, are imported where
+they are used.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from collections.abc import Sequence
 
 from mailtls.errors import InputFileError, UsageError
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up, issue 8)
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 if TYPE_CHECKING:
-    from datetime import datetime
     from pathlib import Path
     from typing import IO, Any
 
@@ -229,23 +228,6 @@ def select_shard(targets: Sequence[str], shard: str | None) -> list[str]:
     return [t for t in targets if in_shard(t, k, n)]
 
 
-def parse_at(text: str) -> datetime:
-    from datetime import UTC, datetime
-
-    value = text.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise UsageError(
-            f"--at {text!r}: not a date or time (use ISO 8601, e.g. 2027-03-01 or 2027-03-01T12:00Z)"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
 def _existing_file(name: str, flag: str) -> Path:
     from pathlib import Path
 
@@ -284,8 +266,9 @@ def build_options(args: argparse.Namespace) -> CheckOptions:
 
         parse_nameserver(args.nameserver)  # raises UsageError with one line
     from mailtls.commands import storeopts
+    from mailtls.moments import parse_moment
 
-    at = parse_at(args.at) if args.at else None
+    at = parse_moment(args.at) if args.at else None
     history: Path | None
     if args.no_history:
         history = None
@@ -395,72 +378,17 @@ class ProgressBar:
 
 def run(args: argparse.Namespace) -> int:
     targets = collect_targets(args)
-    preconnected = None if args.tui else preconnect(targets, args)
-    try:
-        options = build_options(args)
-        before = read_before_report(args.compare) if getattr(args, "compare", None) else None
-        if args.tui:
-            from mailtls.cli import resume_gc
+    options = build_options(args)
+    before = read_before_report(args.compare) if getattr(args, "compare", None) else None
+    if args.tui:
+        from mailtls.tui import run_tui
 
-            resume_gc()
-            from mailtls.tui import run_tui
-
-            return int(run_tui(targets, options) or 0)
-        if not targets:  # the shard is empty: nothing to do is not an error
-            return 0
-        if preconnected is not None:
-            from dataclasses import replace
-
-            options = replace(options, preconnected=preconnected)
-        return check_and_print(
-            targets, options, args.format, args.fail_on, verbose=args.verbose, before=before
-        )
-    finally:
-        if preconnected is not None:
-            preconnected.close()
-
-
-def preconnect(targets: Sequence[str], args: argparse.Namespace) -> Any:
-    """Open the check's connections now, before the heavy imports (issue 8).
-
-    Only when no name needs looking up (``--address``, or IP targets) and the whole check
-    needs a few dozen connections at most; see :mod:`mailtls.probe.preconnect`. Returns the
-    :class:`~mailtls.probe.preconnect.Preconnected` or None. Bad input is left alone here:
-    :func:`build_options` and the check report it in their own words.
-    """
-    from mailtls.errors import MailtlsError
-    from mailtls.model import service_for_scheme
-    from mailtls.probe.preconnect import LIMIT, Preconnected
-    from mailtls.targets import parse_target
-
-    try:  # the same form the probes will ask for (build_options makes the options)
-        addresses = [ip_address(text) for text in args.address]
-    except ValueError:
-        return None
-    per_endpoint = 1 if args.no_versions else 3  # the capture, TLS 1.2, TLS 1.0 + 1.1
-    plan: list[tuple[str, int]] = []
-    for text in targets:
-        try:
-            target = parse_target(text)
-        except MailtlsError:
-            continue
-        if target.kind == "email":
-            return None  # found through DNS
-        if target.is_ip:
-            hosts = [target.host]
-        elif addresses:
-            hosts = list(dict.fromkeys(addresses))
-        else:
-            return None  # needs DNS (and maybe discovery)
-        for scheme in target.schemes:
-            port = target.port or service_for_scheme(scheme).default_port
-            plan.extend((host, port) for host in hosts)
-    if not plan or len(plan) * per_endpoint > LIMIT:
-        return None
-    preconnected = Preconnected()
-    for host, port in plan:
-        preconnected.open(host, port, per_endpoint)
-    return preconnected
+        return int(run_tui(targets, options) or 0)
+    if not targets:  # the shard is empty: nothing to do is not an error
+        return 0
+    return check_and_print(
+        targets, options, args.format, args.fail_on, verbose=args.verbose, before=before
+    )
 
 
 def read_before_report(name: str) -> dict[str, Any]:
@@ -483,92 +411,6 @@ def read_before_report(name: str) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("endpoints"), list):
         raise UsageError(f"--compare {name}: not a 'mailtls check --format json' report")
     return data
-
-
-#: What a check needs once its first probe answers; see :func:`_warm_up`.
-WARM_UP_MODULES = (  # after cryptography.x509 (mailtls.analysis.x509import)
-    "cryptography.hazmat.primitives.serialization",
-    "mailtls.analysis.engine",
-    "mailtls.analysis.hostname",  # imported by the hostname rules on first use
-    "mailtls.analysis.transport",
-)
-#: The renderer each output format needs, warmed up with the engine.
-RENDERERS = {
-    "text": "mailtls.report.text",
-    "json": "mailtls.report.json",
-    "jsonl": "mailtls.report.json",
-    "nagios": "mailtls.report.nagios",
-    "prometheus": "mailtls.report.prometheus",
-}
-
-
-def _warm_up(output_format: str = "text") -> None:
-    """Import the trust engine and the renderer, and load what the first analysis would load
-    (:func:`mailtls.analysis.certs.warm_up`), while the first probes wait on the network.
-
-    Done on first use instead, the engine (and cryptography) would load on the event loop
-    when the first chain arrives, stalling every handshake in flight (issue 8).
-    """
-    import importlib
-
-    from mailtls.analysis.x509import import import_x509
-
-    try:
-        import_x509()  # first, so: without a regular expression mailtls never uses
-        for name in (*WARM_UP_MODULES, RENDERERS.get(output_format, RENDERERS["text"])):
-            importlib.import_module(name)
-    except ImportError:  # the check itself will say what is missing
-        return
-    from mailtls.analysis.certs import warm_up
-
-    try:
-        warm_up()
-    except Exception:  # a warm-up never fails a check; the analysis will say what is wrong
-        return
-
-
-class _WarmUp:
-    """Starts :func:`_warm_up` in a thread once the first probe is on its way.
-
-    Not earlier: the imports would compete with the event loop's own start-up for the
-    interpreter and delay the first connection. ``call_soon`` lets the connects already
-    queued go first. Start-up ends with the first endpoint judged: the garbage collector,
-    paused by a real process while the modules load, runs again from then on.
-    """
-
-    def __init__(self, output_format: str = "text") -> None:
-        import threading
-
-        self.thread = threading.Thread(
-            target=_warm_up, args=(output_format,), name="mailtls-warm-up", daemon=True
-        )
-        self.started = False
-        self.resumed = False
-
-    def _start(self) -> None:
-        if not self.started:
-            self.started = True
-            self.thread.start()
-
-    def on_hosts(self, hosts: Sequence[HostSource]) -> None:
-        pass
-
-    def on_endpoint_started(self, endpoint: Endpoint) -> None:
-        if not self.started:
-            from mailtls import aio
-
-            aio.get_running_loop().call_soon(self._start)
-
-    def on_endpoint_done(self, report: EndpointReport) -> None:
-        if not self.resumed:
-            self.resumed = True
-            from mailtls.cli import resume_gc
-
-            resume_gc()
-
-    def join(self) -> None:
-        if self.started:
-            self.thread.join()
 
 
 def check_and_print(
@@ -598,7 +440,6 @@ def check_and_print(
         from mailtls.report.json import JsonLinesWriter
 
         lines = JsonLinesWriter(out)
-    warm_up = _WarmUp(output_format)
     # JSON Lines streams: an endpoint is written and let go (memory stays flat however large
     # the fleet); only --compare needs every endpoint at the end.
     keep = lines is None or before is not None
@@ -606,13 +447,12 @@ def check_and_print(
         report = check(
             targets,
             options,
-            observer=_Observers(progress, lines, warm_up),  # type: ignore[arg-type]
+            observer=_Observers(progress, lines),  # type: ignore[arg-type]
             keep_endpoints=keep,
         )
     finally:
         if progress is not None:
             progress.clear()
-    warm_up.join()
     for error in report.errors:
         print(f"mailtls: error: {error}", file=err)
     if report.endpoints or report.findings:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from mailtls.errors import UsageError
 
 if TYPE_CHECKING:
+    from mailtls.analysis.stores import TrustStore
     from mailtls.model import Analysis, CertificateInfo, Finding
 
 FORMATS = ("text", "json")
@@ -73,19 +74,6 @@ def register(subparsers: Any) -> None:
     )
 
 
-def parse_moment(text: str) -> datetime:
-    value = text.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise UsageError(
-            f"--at {text!r}: not a date or time (use ISO 8601, e.g. 2027-03-01 or 2027-03-01T12:00Z)"
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def run(args: argparse.Namespace) -> int:
     from mailtls.analysis import analyze_chain, load_certificates, system_store, user_store
     from mailtls.exitcodes import ExitCode
@@ -94,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     chain: list[bytes] = []
     for name in args.files:
         chain.extend(load_certificates(Path(name)))
+    from mailtls.moments import parse_moment
+
     at = parse_moment(args.at) if args.at else datetime.now(UTC)
     from mailtls.commands import storeopts
 
@@ -107,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
     storeopts.print_hint(system.hint)
     if args.format == "json":
         sys.stdout.write(
-            json.dumps(inspect_to_json(analysis, args.files), indent=2, ensure_ascii=False) + "\n"
+            json.dumps(
+                inspect_to_json(analysis, args.files, store=system), indent=2, ensure_ascii=False
+            )
+            + "\n"
         )
     else:
         sys.stdout.write(
@@ -118,8 +111,11 @@ def run(args: argparse.Namespace) -> int:
     return ExitCode.OK if analysis.verdict is Verdict.TRUSTED else ExitCode.IPHONE_FAILS
 
 
-def inspect_to_json(analysis: Analysis, files: list[str]) -> dict[str, Any]:
-    """The fields an endpoint of ``check --format json`` has for its chain, plus the files."""
+def inspect_to_json(
+    analysis: Analysis, files: list[str], *, store: TrustStore | None = None
+) -> dict[str, Any]:
+    """The fields an endpoint of ``check --format json`` has for its chain, plus the files
+    and, given the system ``store``, its source and version (as ``check``'s options)."""
     from mailtls import __version__
     from mailtls.serialize import to_jsonable
 
@@ -132,6 +128,8 @@ def inspect_to_json(analysis: Analysis, files: list[str]) -> dict[str, Any]:
         "verdict": str(analysis.verdict),
         "anchor_kind": str(analysis.anchor_kind),
         "trust_store": analysis.trust_store,
+        "trust_store_source": store.source if store is not None else None,
+        "trust_store_version": store.version if store is not None else None,
         "ios_version": analysis.ios_version,
         "evaluated_at": to_jsonable(analysis.evaluated_at),
         "user_sees": analysis.user_sees,
@@ -140,12 +138,6 @@ def inspect_to_json(analysis: Analysis, files: list[str]) -> dict[str, Any]:
     }
 
 
-_VERDICT_WORDS = {
-    "trusted": "TRUSTED",
-    "needs_profile": "NEEDS PROFILE",
-    "prompt": "PROMPT",
-    "fatal": "FAILS",
-}
 _MARKS = {"fatal": "✗✗", "error": "✗", "warning": "!", "info": "i"}
 
 
@@ -199,7 +191,7 @@ def render_text(
         lines.append(f"  roots on the iPhone: {user_label}")
     lines += [
         "",
-        f"{_VERDICT_WORDS.get(str(analysis.verdict), str(analysis.verdict))}: {analysis.summary}",
+        f"{analysis.verdict.label}: {analysis.summary}",
     ]
     lines.append(f"iPhone: {analysis.user_sees}")
     shown = [

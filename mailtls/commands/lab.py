@@ -255,17 +255,6 @@ def parse_host_option(text: str) -> str:
     return target.host
 
 
-def parse_at(text: str) -> datetime:
-    value = text.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--at {text!r}: expected ISO 8601, e.g. 2027-03-01T12:00Z") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 # --------------------------------------------------------------------------- output
 
 
@@ -302,6 +291,38 @@ def list_scenarios() -> int:
     return 0
 
 
+def catalogue_main(argv: Sequence[str] | None = None) -> int:
+    """``python -m mailtls.lab.scenarios build DIR --at DATE [--force]`` / ``list``."""
+    from mailtls.errors import MailtlsError
+    from mailtls.lab import scenarios
+    from mailtls.moments import parse_moment
+
+    parser = argparse.ArgumentParser(
+        prog="python -m mailtls.lab.scenarios", description="Build the scenario catalogue."
+    )
+    sub = parser.add_subparsers(dest="action", required=True)
+    build = sub.add_parser("build", help="write every scenario into DIR/NAME/ + PROVENANCE.md")
+    build.add_argument("directory", type=Path)
+    build.add_argument(
+        "--at", default=scenarios.FIXTURE_DATE.strftime("%Y-%m-%d"), help="build moment"
+    )
+    build.add_argument("--force", action="store_true", help="overwrite existing files")
+    sub.add_parser("list", help="list scenario names and titles")
+    args = parser.parse_args(argv)
+    try:
+        if args.action == "list":
+            for name in scenarios.SCENARIO_NAMES:
+                print(f"{name:32} {scenarios.SCENARIO_TITLES[name]}")
+            return 0
+        now = parse_moment(args.at)
+        files = scenarios.build_fixtures(args.directory, now=now, force=args.force)
+    except MailtlsError as exc:
+        print(f"scenarios: {exc}", file=sys.stderr)
+        return 3
+    print(f"wrote {len(files)} files under {args.directory}")
+    return 0
+
+
 # --------------------------------------------------------------------------- run
 
 
@@ -323,8 +344,9 @@ def run(args: argparse.Namespace) -> int:
     at: datetime | None = None
     if args.scenario:
         from mailtls.lab.scenarios import build_scenario
+        from mailtls.moments import parse_moment
 
-        at = parse_at(args.at) if args.at else None
+        at = parse_moment(args.at) if args.at else None
         scenario = build_scenario(args.scenario, now=at or datetime.now(UTC))
         if not getattr(scenario, "openssl_loads", True):
             raise LabError(

@@ -160,8 +160,9 @@ def _list(fmt: str, version: int | None, out: IO[str]) -> int:
     import hashlib
     import warnings
 
+    from cryptography import x509
+
     import mailtls.roots as roots
-    from mailtls.analysis.x509import import import_x509
 
     store = roots.load(version)
     if store is None:
@@ -172,7 +173,6 @@ def _list(fmt: str, version: int | None, out: IO[str]) -> int:
         raise roots.StoreError(
             f"no Apple trust store cached: {STANDIN.removeprefix('none cached: ')}"
         )
-    x509 = import_x509()
     rows: list[dict[str, Any]] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # old roots' negative serial numbers

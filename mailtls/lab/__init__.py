@@ -6,8 +6,11 @@
 * :mod:`mailtls.lab.dialogs` — the servers' IMAP/POP3/SMTP dialogs as sans-I/O state
   machines (well-behaved, modelled on Dovecot and Postfix; every credential refused).
 * :mod:`mailtls.lab.scenarios` — the scenario catalogue: chains that break (or keep) each
-  iOS rule, with the verdict an iPhone reaches.
+  iOS rule, with the verdict an iPhone reaches (a package: the kit, one module per family
+  of rules, the builder of fixtures/).
+* :mod:`mailtls.lab.demo` — the demo as a use case: serve demo scenarios, check them,
+  self-check the verdicts (its words are in :mod:`mailtls.report.demo`).
 
-Front ends: ``mailtls lab`` (serve one scenario or chain) and ``mailtls demo``. Nothing is
-imported here, so ``import mailtls.lab.scenarios`` stays cheap.
+Front ends: ``mailtls lab`` (serve one scenario or chain; also the catalogue's
+``python -m mailtls.lab.scenarios``) and ``mailtls demo``. Nothing is imported here.
 """

@@ -31,13 +31,11 @@ limits, so a slow client never blocks the others or the shutdown.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import contextlib
 import ipaddress
 import logging
 import os
-import re
 import selectors
 import socket
 import ssl
@@ -51,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from mailtls.analysis.certs import pem_blocks
 from mailtls.errors import LabError
 from mailtls.lab.dialogs import MAX_LINE, DialogOptions, Reply, ServerDialog, Then, make_dialog
 from mailtls.model import IPHONE_SWEEP, Endpoint, Service, TlsMode, service_for_scheme
@@ -68,9 +67,6 @@ DEFAULT_MIN_TLS = "TLSv1.2"
 #: certificates and speak TLS 1.0/1.1 (Debian's OpenSSL 3 defaults to SECLEVEL=2).
 WEAK_CIPHERS = "ALL:!aNULL:!eNULL:@SECLEVEL=0"
 
-_PEM_CERT = re.compile(
-    rb"-----BEGIN CERTIFICATE-----\s*(.*?)\s*-----END CERTIFICATE-----", re.DOTALL
-)
 #: Connections served at once (one thread each); more are closed at once. The fleet
 #: benchmark runs 64 endpoints at a time, each with up to 5 connections.
 _MAX_CONNECTIONS = 1024
@@ -125,14 +121,12 @@ def normalize_tls_version(value: str) -> str:
 
 
 def pem_chain_to_der(chain_pem: bytes) -> tuple[bytes, ...]:
-    """The certificates of a PEM bundle as DER, in file order."""
-    ders: list[bytes] = []
-    for match in _PEM_CERT.finditer(chain_pem):
-        try:
-            ders.append(base64.b64decode(b"".join(match.group(1).split()), validate=True))
-        except (binascii.Error, ValueError) as exc:
-            raise LabError(f"chain: certificate {len(ders) + 1} is not valid base64 PEM") from exc
-    return tuple(ders)
+    """The certificates (``CERTIFICATE`` blocks) of a PEM bundle as DER, in file order."""
+    try:
+        blocks = pem_blocks(chain_pem, strict=True)
+    except (binascii.Error, ValueError) as exc:
+        raise LabError(f"chain: a certificate is not valid base64 PEM ({exc})") from exc
+    return tuple(der for label, der in blocks if label == "CERTIFICATE")
 
 
 def resolve_bind(bind: str) -> tuple[socket.AddressFamily, str]:

@@ -8,7 +8,7 @@ Public API (other layers depend on these names)::
     probe_sync(endpoints, options, on_result=None) -> list[ProbeResult]
 
 Layout: sans-I/O dialogs (``smtp``, ``imap``, ``pop3`` on ``dialog``), a memory-BIO TLS
-client (``tls``), one socket driver on :mod:`mailtls.aio` (``transport``). Probe failures are data
+client (``tls``), one asyncio socket driver (``transport``). Probe failures are data
 (``ProbeResult.status``), never exceptions.
 """
 
@@ -25,8 +25,7 @@ __all__ = ["ProbeOptions", "Timeouts", "probe_all", "probe_endpoint", "probe_syn
 
 
 def __getattr__(name: str) -> Any:
-    # The driver (mailtls.aio, ssl) loads on first use, so ``mailtls.probe.preconnect`` can
-    # open connections before those imports (issue 8).
+    # The driver (asyncio, ssl) loads on first use: ``mailtls.probe.Timeouts`` stays cheap.
     if name in ("probe_all", "probe_endpoint", "probe_sync"):
         from mailtls.probe import transport
 

@@ -14,9 +14,9 @@ POP3 multi-line responses up to ".") and bounded: :data:`MAX_LINE` bytes per lin
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 
 from mailtls.model import Capabilities, Phase
-from mailtls.records import record
 
 #: Longest line accepted (RFC 5321 allows 512 for SMTP replies; IMAP capability lines of
 #: real servers stay well below 4 KiB).
@@ -30,14 +30,14 @@ QUOTE_LIMIT = 80
 # --------------------------------------------------------------------------- events
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Send:
     """Bytes to send to the server."""
 
     data: bytes
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class StartTls:
     """The server said "go ahead": start the TLS handshake now.
 
@@ -49,7 +49,7 @@ class StartTls:
     leftover: bytes = b""
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class NoTls:
     """STARTTLS is not offered or was refused; ``reason`` is one line for a person."""
 
@@ -57,7 +57,7 @@ class NoTls:
     capabilities: Capabilities
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class DialogFailed:
     """The server said something we cannot follow, or closed the connection."""
 

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import field
-from typing import TYPE_CHECKING
-
-from mailtls.records import record
-
-if TYPE_CHECKING:
-    from mailtls.probe.preconnect import Preconnected
+from dataclasses import dataclass, field
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Timeouts:
     """Seconds allowed for each phase of one connection (httpx-style: one value per phase).
 
@@ -25,7 +19,7 @@ class Timeouts:
     handshake: float = 5.0
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class ProbeOptions:
     """``deadline`` bounds each endpoint's whole probe (all phases and the extra version
     handshakes), counted from when that endpoint starts; with at most ``concurrency``
@@ -38,5 +32,3 @@ class ProbeOptions:
     concurrency: int = 64
     #: DNS server ("IP[:PORT]") used only when an endpoint comes without an address.
     nameserver: str | None = None
-    #: Connections opened ahead of the probes (``mailtls check``); the probes adopt them.
-    preconnected: Preconnected | None = field(default=None, compare=False, repr=False)

@@ -16,10 +16,10 @@ import contextlib
 import functools
 import ssl
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 from mailtls.probe.dialog import quote
-from mailtls.records import record
 
 CIPHERS = "ALL:!aNULL:!eNULL:@SECLEVEL=0"
 #: Most bytes accepted from the server during one handshake. OpenSSL itself refuses a
@@ -43,8 +43,8 @@ class _ClientContext(ssl.SSLContext):
     """An SSLContext that sends an ASCII server name as it is.
 
     mailtls hands the handshake host names already in IDNA A-label form (ASCII); the
-    standard encoding step would import the IDNA codec (stringprep, unicodedata: ~2 ms of a
-    check's start-up, issue 8) to return the same string. Other names take the usual path.
+    standard encoding step would import the IDNA codec (stringprep, unicodedata) to return
+    the same string. Other names take the usual path.
     """
 
     def _encode_hostname(self, hostname: Any) -> Any:
@@ -97,7 +97,7 @@ def unverified_chain(ssl_object: ssl.SSLObject | ssl.SSLSocket) -> tuple[bytes, 
     )
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class HandshakeDone:
     tls_version: str
     cipher: str

@@ -1,7 +1,6 @@
 """The one socket driver: connect, run a sans-I/O dialog, run the TLS handshake.
 
-Everything here runs on :mod:`mailtls.aio` (the check's small event loop) with non-blocking
-sockets. Each phase has its own time budget
+Everything here is asyncio on non-blocking sockets. Each phase has its own time budget
 (:class:`~mailtls.probe.options.Timeouts`) and every wait is also capped by the endpoint's
 overall deadline, so a silent port, a server that drips bytes or one that never ends a line
 always ends as data: a :class:`~mailtls.model.ProbeResult` with a status, the phase and a
@@ -11,6 +10,7 @@ handed to TLS; its presence is recorded (``Capabilities.injected_plaintext``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import ipaddress
@@ -18,11 +18,10 @@ import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from mailtls import aio
 from mailtls.model import (
     TLS_VERSIONS,
     Capabilities,
@@ -37,10 +36,8 @@ from mailtls.probe.dialog import Dialog, Event, NoTls, Send, StartTls
 from mailtls.probe.imap import ImapDialog
 from mailtls.probe.options import ProbeOptions
 from mailtls.probe.pop3 import Pop3Dialog
-from mailtls.probe.preconnect import Preconnected
 from mailtls.probe.smtp import SmtpDialog
 from mailtls.probe.tls import HandshakeDone, HandshakeError, TlsHandshake
-from mailtls.records import record
 
 T = TypeVar("T")
 
@@ -69,7 +66,7 @@ class ProbeFailure(Exception):
         self.tls_refused = tls_refused
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Capture:
     tls_version: str
     cipher: str
@@ -116,34 +113,21 @@ class _Clock:
 async def _wait(awaitable: Awaitable[T], clock: _Clock, phase_at: float) -> T:
     """Await within the phase's budget and the deadline; TimeoutError when either runs out.
 
-    A timeout block rather than ``wait_for``: no extra task per wait (a probe waits ~10
-    times per connection; issue 8).
+    A timeout block rather than ``wait_for``: no extra task for each of a probe's waits.
     """
-    async with aio.timeout(max(0.0, clock.remaining(phase_at))):
+    async with asyncio.timeout(max(0.0, clock.remaining(phase_at))):
         return await awaitable
 
 
-async def _connect(
-    address: str,
-    port: int,
-    clock: _Clock,
-    budget: float,
-    preconnected: Preconnected | None = None,
-) -> socket.socket:
-    """A connected socket: one opened ahead (see :mod:`mailtls.probe.preconnect`) or a new one."""
-    loop = aio.get_running_loop()
-    sock = preconnected.take(address, port) if preconnected is not None else None
-    adopted = sock is not None
-    if sock is None:
-        family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setblocking(False)
+async def _connect(address: str, port: int, clock: _Clock, budget: float) -> socket.socket:
+    """A connected non-blocking socket to ``address`` (an IP literal) and ``port``."""
+    loop = asyncio.get_running_loop()
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setblocking(False)
     phase_at = time.monotonic() + budget
     try:
-        if adopted:
-            await _wait(loop.sock_connected(sock), clock, phase_at)
-        else:
-            await _wait(loop.sock_connect(sock, (address, port)), clock, phase_at)
+        await _wait(loop.sock_connect(sock, (address, port)), clock, phase_at)
     except TimeoutError:
         sock.close()
         raise ProbeFailure(
@@ -182,20 +166,20 @@ async def _connect(
 async def _recv(sock: socket.socket, clock: _Clock, phase_at: float) -> bytes:
     """What the server sent next (b"" when it closed); TimeoutError past the budget.
 
-    Bytes already waiting are read at once, without a timer and a reader callback, while
-    time remains; a server that floods is still stopped by the budget and the deadline, and
-    the other probes get their turn (one yield to the event loop per read).
+    Bytes already waiting are read at once while time remains; a server that floods is
+    still stopped by the budget and the deadline, and the other probes get their turn (one
+    yield to the event loop per read).
     """
     try:
         if clock.remaining(phase_at) > 0:
             data = sock.recv(_RECV_SIZE)
-            await aio.sleep0()
+            await asyncio.sleep(0)
             return data
     except (BlockingIOError, InterruptedError):
         pass
     except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
         return b""
-    loop = aio.get_running_loop()
+    loop = asyncio.get_running_loop()
     try:
         return await _wait(loop.sock_recv(sock, _RECV_SIZE), clock, phase_at)
     except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
@@ -211,7 +195,7 @@ async def _send(sock: socket.socket, data: bytes, clock: _Clock, phase_at: float
     except (BlockingIOError, InterruptedError):
         sent = 0
     if sent < len(data):
-        loop = aio.get_running_loop()
+        loop = asyncio.get_running_loop()
         await _wait(loop.sock_sendall(sock, data[sent:]), clock, phase_at)
 
 
@@ -337,9 +321,7 @@ async def attempt(
     highest: str | None = None,
 ) -> Capture:
     """One connection: connect, dialog (STARTTLS kinds), handshake, goodbye, close."""
-    sock = await _connect(
-        address, endpoint.port, clock, options.timeouts.connect, options.preconnected
-    )
+    sock = await _connect(address, endpoint.port, clock, options.timeouts.connect)
     try:
         dialog = make_dialog(endpoint.protocol, options)
         capabilities: Capabilities | None = None
@@ -396,7 +378,7 @@ async def _accepted_versions(
 
     async def shared(low: str, high: str) -> None:
         # One ClientHello offers both (most servers refuse both: one connection instead of
-        # two, issue 8); the server picks the higher it accepts, so only a server choosing
+        # two); the server picks the higher it accepts, so only a server choosing
         # `high` needs a pinned try of `low`.
         chosen = await one(low, high)
         if chosen == high:
@@ -412,15 +394,15 @@ async def _accepted_versions(
         jobs.append(shared("TLSv1", "TLSv1.1"))
         older = older[2:]
     jobs.extend(pinned(version) for version in older)
-    tasks = [aio.ensure_future(job) for job in jobs]
+    tasks = [asyncio.ensure_future(job) for job in jobs]
     if tasks:
-        _done, pending = await aio.wait(
+        _done, pending = await asyncio.wait(
             tasks, timeout=max(0.0, clock.deadline_at - time.monotonic())
         )
         for task in pending:
             task.cancel()
         if pending:
-            await aio.wait(pending)
+            await asyncio.wait(pending)
         for task in tasks:  # a bug in one try leaves its versions unknown, never raises
             if not task.cancelled():
                 task.exception()
@@ -454,7 +436,7 @@ async def probe_endpoint(endpoint: Endpoint, options: ProbeOptions) -> ProbeResu
         address = endpoint.address or endpoint.host
     try:
         # A safety net over the per-wait caps: nothing outlives the deadline by much.
-        async with aio.timeout(options.deadline + 0.5):
+        async with asyncio.timeout(options.deadline + 0.5):
             capture = await attempt(endpoint, address, options, clock)
     except ProbeFailure as failure:
         error = f"{_prefix(endpoint, address, failure.phase)}: {failure.reason}"
@@ -500,7 +482,7 @@ async def _resolve_first(
     from mailtls.dns import DnsLookupError, resolve_addresses
 
     try:
-        async with aio.timeout(max(0.0, clock.remaining(clock.deadline_at))):
+        async with asyncio.timeout(max(0.0, clock.remaining(clock.deadline_at))):
             addresses = await resolve_addresses(
                 endpoint.host, options.nameserver, options.timeouts.connect
             )
@@ -520,7 +502,7 @@ async def probe_all(
 
     Results come back in input order; ``on_result`` is called as each one finishes.
     """
-    semaphore = aio.Semaphore(max(1, options.concurrency))
+    semaphore = asyncio.Semaphore(max(1, options.concurrency))
     results: list[ProbeResult | None] = [None] * len(endpoints)
 
     async def one(index: int, endpoint: Endpoint) -> None:
@@ -530,7 +512,7 @@ async def probe_all(
         if on_result is not None:
             on_result(probe_result)
 
-    async with aio.TaskGroup() as group:
+    async with asyncio.TaskGroup() as group:
         for index, endpoint in enumerate(endpoints):
             group.create_task(one(index, endpoint))
     return [r for r in results if r is not None]
@@ -542,4 +524,4 @@ def probe_sync(
     on_result: Callable[[ProbeResult], None] | None = None,
 ) -> list[ProbeResult]:
     """:func:`probe_all` for callers without an event loop."""
-    return aio.run(probe_all(endpoints, options, on_result))
+    return asyncio.run(probe_all(endpoints, options, on_result))

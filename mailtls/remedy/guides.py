@@ -84,13 +84,13 @@ RULES = "ios-trust-rules.md"
 
 _RECHECK_CA = Step(
     "Check again from your computer, telling mailtls about the root the phones now trust; "
-    "every endpoint should say 'trusted'.",
+    f"every endpoint should say {Verdict.TRUSTED.label}.",
     Basis.INFERRED,
     citation=f"mailtls emulates the iOS rules for a user-trusted root ({RULES} §1g)",
     command="mailtls check {host} --ca-file {root}",
 )
 _RECHECK_PUBLIC = Step(
-    "Check again from your computer; every endpoint should say 'trusted'.",
+    f"Check again from your computer; every endpoint should say {Verdict.TRUSTED.label}.",
     Basis.INFERRED,
     citation=f"mailtls emulates the iOS rules ({RULES} §1)",
     command="mailtls check {host}",
@@ -111,7 +111,7 @@ _add(
         title="Install and trust the company root on the iPhone",
         applies_when=(
             "The server's certificate comes from a private (company) CA: mailtls says "
-            "'needs_profile', or the findings name a private root."
+            f"{Verdict.NEEDS_PROFILE.label}, or the findings name a private root."
         ),
         why=(
             "An iPhone trusts only Apple's preinstalled roots. A private root must be "
@@ -213,7 +213,8 @@ _add(
         rule_ids=("chain_anchor_required",),
         steps=(
             Step(
-                "Check the server first. If it is not 'trusted', fix the server (see the other "
+                f"Check the server first. If it is not {Verdict.TRUSTED.label}, fix the server "
+                "(see the other "
                 "guides): the phone will ask again for any untrusted certificate whatever you "
                 "clear on it.",
                 Basis.SOURCE,
@@ -483,7 +484,7 @@ _add(
         see_also=("stale_exception",),
         title="Check again and compare",
         applies_when="After any fix.",
-        why="A fix is done when every endpoint the phones use says 'trusted'.",
+        why=f"A fix is done when every endpoint the phones use says {Verdict.TRUSTED.label}.",
         steps=(
             _RECHECK_PUBLIC,
             Step(

@@ -30,14 +30,9 @@ class Change(StrEnum):
     GONE = "gone"
 
 
-#: Higher is better; an endpoint that could not be checked ranks below every verdict.
-VERDICT_RANK: dict[Verdict | None, int] = {
-    None: -1,
-    Verdict.FATAL: 0,
-    Verdict.PROMPT: 1,
-    Verdict.NEEDS_PROFILE: 2,
-    Verdict.TRUSTED: 3,
-}
+def _badness(verdict: Verdict | None) -> int:
+    """:attr:`Verdict.rank`; an endpoint that could not be checked is worse than any."""
+    return Verdict.FATAL.rank + 1 if verdict is None else verdict.rank
 
 
 @dataclass(frozen=True)
@@ -115,10 +110,10 @@ def _change_seen(before: _Seen | None, after: _Seen | None) -> Change:
         return Change.UNCHECKED
     if after.verdict is Verdict.TRUSTED and before.verdict is not Verdict.TRUSTED:
         return Change.FIXED
-    old, new = VERDICT_RANK[before.verdict], VERDICT_RANK[after.verdict]
-    if new > old:
-        return Change.BETTER
+    old, new = _badness(before.verdict), _badness(after.verdict)
     if new < old:
+        return Change.BETTER
+    if new > old:
         return Change.WORSE
     if before.leaf_sha256 != after.leaf_sha256:
         return Change.NEW_CERTIFICATE

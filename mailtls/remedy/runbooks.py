@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mailtls.model import Verdict
 from mailtls.remedy.guides import BASIS_LABELS, GUIDES, Actor, Basis, Guide, Step, fill
 
 GENERATED_NOTE = (
@@ -290,11 +291,9 @@ def branch_for(item: Runbook, verdict: str | None) -> Branch:
 # --------------------------------------------------------------------------- Markdown
 
 
+#: The word mailtls shows (text report, TUI, Nagios), then the JSON value.
 _VERDICT_HEADINGS = {
-    "trusted": "`trusted`",
-    "needs_profile": "`needs_profile`",
-    "prompt": "`prompt`",
-    "fatal": "`fatal`",
+    **{str(v): f"{v.label} (`{v}` in JSON)" for v in Verdict},
     "unchecked": "no verdict (refused, timeout, no TLS, DNS error)",
 }
 

@@ -4,7 +4,9 @@ Every snippet points at the *full chain* (the server certificate followed by its
 intermediates) and the key, and sets TLS 1.2 as the floor (Apple deprecated TLS 1.0/1.1
 with iOS 15; ios-trust-rules.md ``tls10_11_deprecated``). The most common deployment
 error, a server sending its own certificate without the intermediate, is called out, and
-:func:`inspect_deployment` looks for it (and for a key that does not match) in the files.
+:func:`inspect_deployment` looks for it (and for a key that does not match) in the files,
+and, given the iPhone's system store (Apple's, by default), judges the whole chain as an
+iPhone does.
 """
 
 from __future__ import annotations
@@ -13,13 +15,19 @@ import itertools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from mailtls.errors import InputFileError, UsageError
+
+if TYPE_CHECKING:
+    from mailtls.analysis.stores import TrustStore
+    from mailtls.model import Analysis
 
 SERVERS: tuple[str, ...] = ("dovecot", "postfix", "exim")
 
@@ -171,10 +179,20 @@ class DeploymentCheck:
     subjects: tuple[str, ...]
     problems: tuple[str, ...]  # would break iPhones: fix before deploying
     notes: tuple[str, ...] = ()  # worth knowing
+    #: The iPhone's verdict on the whole chain, when a system store was given.
+    analysis: Analysis | None = None
 
     @property
     def ok(self) -> bool:
+        """No deployment problem in the files (the iPhone's verdict aside: :attr:`trusted`)."""
         return not self.problems
+
+    @property
+    def trusted(self) -> bool:
+        """The iPhone trusts the chain (True when it was not judged: no system store)."""
+        from mailtls.model import Verdict
+
+        return self.analysis is None or self.analysis.verdict is Verdict.TRUSTED
 
 
 def inspect_deployment(
@@ -182,12 +200,17 @@ def inspect_deployment(
     key_path: str | os.PathLike[str] | None = None,
     *,
     roots: Sequence[bytes] = (),
+    system: TrustStore | None = None,
+    user: TrustStore | None = None,
+    at: datetime | None = None,
 ) -> DeploymentCheck:
     """Check a chain file (and key) before it is deployed: leaf without intermediate,
     wrong order, key that does not belong to the certificate.
 
     ``roots`` (DER) are roots the phones trust; a leaf issued directly by one of them needs
-    no intermediate (a private CA made by ``mailtls ca``)."""
+    no intermediate (a private CA made by ``mailtls ca``). Given the iPhone's ``system``
+    store (and the roots installed on it, ``user``), the whole chain is also judged as an
+    iPhone does at ``at`` (default now), with no host name: :attr:`DeploymentCheck.analysis`."""
     cert_file = Path(cert_path)
     try:
         certs = x509.load_pem_x509_certificates(cert_file.read_bytes())
@@ -247,8 +270,21 @@ def inspect_deployment(
         mode = key_file.stat().st_mode & 0o077
         if mode:
             notes.append(f"{key_file} is readable by others than its owner; chmod 600 it")
+    analysis = None
+    if system is not None:
+        from datetime import UTC
+
+        from mailtls.analysis import analyze_chain
+
+        chain_ders = [c.public_bytes(serialization.Encoding.DER) for c in certs]
+        moment = at if at is not None else datetime.now(UTC)
+        analysis = analyze_chain(chain_ders, None, at=moment, system=system, user=user)
     return DeploymentCheck(
-        len(certs), tuple(c.subject.rfc4514_string() for c in certs), tuple(problems), tuple(notes)
+        len(certs),
+        tuple(c.subject.rfc4514_string() for c in certs),
+        tuple(problems),
+        tuple(notes),
+        analysis,
     )
 
 

@@ -25,14 +25,8 @@ import math
 from enum import IntEnum
 
 from mailtls.model import EndpointReport, Report, Severity
-from mailtls.report.outcome import (
-    SEVERITY_RANK,
-    Level,
-    counts,
-    endpoint_sentence,
-    level,
-    worst_severity,
-)
+from mailtls.report.outcome import Level, counts, endpoint_sentence, level, worst_severity
+from mailtls.report.words import verdict_label
 
 WARNING_DAYS = 30
 
@@ -58,9 +52,9 @@ def state(report: Report) -> NagiosState:
         return NagiosState.UNKNOWN
     worst = max(endpoint_state(e) for e in report.endpoints)
     cross = worst_severity(report.findings)
-    if cross >= SEVERITY_RANK[Severity.ERROR]:
+    if cross >= Severity.ERROR.rank:
         worst = max(worst, NagiosState.CRITICAL)
-    elif cross >= SEVERITY_RANK[Severity.WARNING]:
+    elif cross >= Severity.WARNING.rank:
         worst = max(worst, NagiosState.WARNING)
     return worst
 
@@ -115,8 +109,8 @@ def render(report: Report) -> str:
     for e in sorted(report.endpoints, key=lambda e: -level(e)):
         endpoint_current = endpoint_state(e)
         lines.append(
-            f"[{endpoint_current.name}] {e.endpoint.url} {e.endpoint.address or ''}: "
-            f"{endpoint_sentence(e)}".replace("|", "/")
+            f"[{endpoint_current.name}] {verdict_label(e)} {e.endpoint.url} "
+            f"{e.endpoint.address or ''}: {endpoint_sentence(e)}".replace("|", "/")
         )
     lines.extend(f"[{f.severity}] {f.summary}".replace("|", "/") for f in report.findings)
     lines.extend(f"[UNKNOWN] {err}".replace("|", "/") for err in report.errors)

@@ -41,20 +41,20 @@ class Level(IntEnum):
     FATAL = 5
 
 
-SEVERITY_RANK: dict[Severity, int] = {
-    Severity.INFO: 0,
-    Severity.WARNING: 1,
-    Severity.ERROR: 2,
-    Severity.FATAL: 3,
+#: The finding severity each ``--fail-on`` value starts at.
+_THRESHOLD: dict[FailOn, Severity] = {
+    FailOn.WARNING: Severity.WARNING,
+    FailOn.PROMPT: Severity.ERROR,
+    FailOn.FATAL: Severity.FATAL,
 }
 
-_THRESHOLD: dict[FailOn, int] = {FailOn.WARNING: 1, FailOn.PROMPT: 2, FailOn.FATAL: 3}
-
-_VERDICT_RANK: dict[Verdict, int] = {
-    Verdict.TRUSTED: 0,
-    Verdict.NEEDS_PROFILE: 2,
-    Verdict.PROMPT: 2,
-    Verdict.FATAL: 3,
+#: What a verdict counts as against ``--fail-on``: the phone prompts until the profile is
+#: installed, so needs_profile fails as prompt does.
+_VERDICT_SEVERITY: dict[Verdict, Severity] = {
+    Verdict.TRUSTED: Severity.INFO,
+    Verdict.NEEDS_PROFILE: Severity.ERROR,
+    Verdict.PROMPT: Severity.ERROR,
+    Verdict.FATAL: Severity.FATAL,
 }
 
 
@@ -65,7 +65,8 @@ def all_findings(report: EndpointReport) -> tuple[Finding, ...]:
 
 
 def worst_severity(findings: Iterable[Finding]) -> int:
-    return max((SEVERITY_RANK[f.severity] for f in findings), default=-1)
+    """The highest :attr:`Severity.rank` among the findings (-1 = none)."""
+    return max((f.severity.rank for f in findings), default=-1)
 
 
 def is_checked(report: EndpointReport) -> bool:
@@ -82,14 +83,14 @@ def level(report: EndpointReport) -> Level:
         return Level.PROMPT
     if verdict is Verdict.NEEDS_PROFILE:
         return Level.NEEDS_PROFILE
-    if worst_severity(all_findings(report)) >= SEVERITY_RANK[Severity.WARNING]:
+    if worst_severity(all_findings(report)) >= Severity.WARNING.rank:
         return Level.WARNING
     return Level.TRUSTED
 
 
 def endpoint_rank(report: EndpointReport) -> int:
     """0 info .. 3 fatal: the worst of the verdict and the findings (-1 = nothing)."""
-    verdict = _VERDICT_RANK.get(report.verdict, 0) if report.verdict else -1
+    verdict = _VERDICT_SEVERITY[report.verdict].rank if report.verdict else -1
     return max(verdict, worst_severity(all_findings(report)))
 
 
@@ -121,7 +122,7 @@ class Tally:
 
     def fails(self, report: Report, fail_on: FailOn | str = FailOn.PROMPT) -> bool:
         """:func:`fails` for these endpoints and the report's cross-endpoint findings."""
-        threshold = _THRESHOLD[FailOn(fail_on)]
+        threshold = _THRESHOLD[FailOn(fail_on)].rank
         if self.worst >= threshold:
             return True
         judged = [f for f in report.findings if f.rule_id != "discovery_failed"]
@@ -184,14 +185,12 @@ def reason(report: EndpointReport) -> str:
     if report.analysis is None:
         return ""
     failures = [
-        f
-        for f in report.analysis.findings
-        if SEVERITY_RANK[f.severity] >= SEVERITY_RANK[Severity.ERROR] and f.summary
+        f for f in report.analysis.findings if f.severity.rank >= Severity.ERROR.rank and f.summary
     ]
     if not failures:
         return ""
-    worst = max(SEVERITY_RANK[f.severity] for f in failures)
-    first = next(f for f in failures if SEVERITY_RANK[f.severity] == worst)
+    worst = max(f.severity.rank for f in failures)
+    first = next(f for f in failures if f.severity.rank == worst)
     more = len(failures) - 1
     extra = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     return _clause(first.summary) + extra
@@ -242,7 +241,7 @@ def summary_sentence(report: Report) -> str:
     """'7 endpoints: 5 trusted, 1 prompt, 1 could not be checked.'"""
     c = counts(report)
     total = c["endpoints"]
-    parts = [f"{c[str(v)]} {str(v).replace('_', ' ')}" for v in Verdict if c[str(v)]]
+    parts = [f"{c[str(v)]} {v.label.lower()}" for v in Verdict if c[str(v)]]
     if c["unchecked"]:
         parts.append(f"{c['unchecked']} could not be checked")
     noun = "endpoint" if total == 1 else "endpoints"

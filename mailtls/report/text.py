@@ -20,16 +20,9 @@ from mailtls.report.outcome import (
     level,
     summary_sentence,
 )
+from mailtls.report.words import verdict_label
 from mailtls.targets import to_unicode
 
-_LABELS: dict[Level, str] = {
-    Level.FATAL: "FATAL",
-    Level.PROMPT: "PROMPT",
-    Level.NEEDS_PROFILE: "PROFILE",
-    Level.UNCHECKED: "NO CHECK",
-    Level.WARNING: "WARNING",
-    Level.TRUSTED: "OK",
-}
 _COLOURS: dict[Level, str] = {
     Level.FATAL: "1;31",
     Level.PROMPT: "31",
@@ -50,7 +43,6 @@ _SEVERITY_COLOUR: dict[Severity, str] = {
     Severity.WARNING: "33",
     Severity.INFO: "2",
 }
-_SEVERITY_ORDER = {Severity.FATAL: 0, Severity.ERROR: 1, Severity.WARNING: 2, Severity.INFO: 3}
 
 
 def use_colour(stream: IO[str]) -> bool:
@@ -119,12 +111,12 @@ def _finding_lines(finding: Finding, paint: _Painter, indent: str) -> list[str]:
 
 
 def _sorted_findings(findings: tuple[Finding, ...]) -> list[Finding]:
-    return sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity])
+    return sorted(findings, key=lambda f: -f.severity.rank)
 
 
 def endpoint_lines(report: EndpointReport, paint: _Painter, verbose: bool = False) -> list[str]:
     endpoint_level = level(report)
-    label = paint(f"{_LABELS[endpoint_level]:<8}", _COLOURS[endpoint_level])
+    label = paint(f"{verdict_label(report):<8}", _COLOURS[endpoint_level])
     probe = report.probe
     facts = [f"at {probe.endpoint.address}" if probe.endpoint.address else ""]
     unicode_host = to_unicode(probe.endpoint.host)

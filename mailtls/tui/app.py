@@ -10,13 +10,16 @@ The check runs in a ``@work(thread=True)`` worker that calls :mod:`mailtls.servi
 posts the typed messages of :mod:`mailtls.tui.messages`; widgets are touched on the UI
 thread only. Every error of the worker is caught and shown in the screen with what to
 do (no traceback escapes), and quitting never waits for a slow server.
+
+The screens never import this module: they reach the app through
+:class:`mailtls.tui.protocol.AppServices`, which :class:`MailtlsApp` satisfies.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -38,17 +41,10 @@ from mailtls.tui.messages import (
     EndpointStarted,
     HostsFound,
 )
+from mailtls.tui.protocol import CheckRequest
 
 #: ``check(targets, options, observer) -> Report``: the service's check or a stand-in.
 CheckFunction = Callable[[Sequence[str], CheckOptions | None, CheckObserver], Report]
-
-
-@dataclass(frozen=True)
-class CheckRequest:
-    """What the start screen asks for: targets and the check's options (or None)."""
-
-    targets: tuple[str, ...]
-    options: CheckOptions | None = None
 
 
 class _PostingObserver(CheckObserver):

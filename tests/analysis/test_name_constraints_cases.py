@@ -16,8 +16,8 @@ from cryptography import x509
 
 from mailtls import pki
 from mailtls.analysis import asn1, oids
-from mailtls.model import Analysis, Verdict
-from tests.analysis.factory import Keys, Lab, analyse, der, failing
+from mailtls.model import Analysis, Finding, Severity, Verdict
+from tests.analysis.factory import Keys, Lab, analyse, der, failing, fired
 
 SAN_OID = x509.ObjectIdentifier(oids.SUBJECT_ALT_NAME)
 NC_OID = x509.ObjectIdentifier(oids.NAME_CONSTRAINTS)
@@ -94,6 +94,80 @@ def test_wildcard_is_not_within_a_permitted_child(lab: Lab) -> None:
     nc = _nc(permitted=[_subtree(_dns(b"bar.example.com"))])
     result = _judge(lab, nc, _san(_dns(b"*.example.com")), "bar.example.com")
     assert "name_constraints" in _rules(result)
+
+
+def _reach_warnings(analysis: Analysis) -> list[Finding]:
+    """The name_constraints warnings for a leaf wildcard reaching into an excluded subtree."""
+    return [
+        f
+        for f in fired(analysis, "name_constraints")
+        if f.evidence.get("wildcard_reaches_excluded")
+    ]
+
+
+def test_wildcard_reaching_into_an_excluded_subtree_warns(lab: Lab) -> None:
+    """iOS trusts the leaf (above), but mailtls warns: Chromium's name_constraints.cc
+    (WILDCARD_PARTIAL_MATCH for excluded subtrees) refuses it, and the CA most likely meant
+    to keep bar.example.com out. The warning leaves the verdict alone."""
+    nc = _nc(excluded=[_subtree(_dns(b"bar.example.com"))])
+    summaries = {}
+    for host in ("bar.example.com", "foo.example.com"):
+        result = _judge(lab, nc, _san(_dns(b"*.example.com")), host)
+        assert result.verdict is Verdict.TRUSTED, (host, _rules(result))
+        assert "name_constraints" not in _rules(result)
+        (warning,) = _reach_warnings(result)
+        assert warning.severity is Severity.WARNING
+        assert warning.result_class is None
+        assert warning.evidence["name"] == "*.example.com"
+        assert warning.evidence["excluded"] == "bar.example.com"
+        assert warning.evidence["host_in_excluded"] is (host == "bar.example.com")
+        assert "SecDNSNameConstraintsMatch" in warning.summary
+        assert "Chromium" in warning.summary
+        summaries[host] = warning.summary
+    assert summaries["bar.example.com"].startswith(
+        "For bar.example.com, the configured host, the iPhone trusts"
+    )
+    assert "foo.example.com itself is outside 'bar.example.com'" in summaries["foo.example.com"]
+    assert "configured host," not in summaries["foo.example.com"]
+
+
+def test_wildcard_reach_warning_follows_the_host_case_and_trailing_dot(lab: Lab) -> None:
+    nc = _nc(excluded=[_subtree(_dns(b"BAR.example.com"))])
+    result = _judge(lab, nc, _san(_dns(b"*.example.com")), "bar.example.com.")
+    assert result.verdict is Verdict.TRUSTED, _rules(result)
+    (warning,) = _reach_warnings(result)
+    assert warning.evidence["host_in_excluded"] is True
+
+
+def test_no_reach_warning_for_an_excluded_subtree_below_the_wildcards_range(lab: Lab) -> None:
+    # "*.example.com" matches one label only: it never covers a name under a.bar.example.com,
+    # nor under ".bar.example.com" (which holds only names below bar.example.com).
+    for subtree in (b"a.bar.example.com", b".bar.example.com"):
+        nc = _nc(excluded=[_subtree(_dns(subtree))])
+        result = _judge(lab, nc, _san(_dns(b"*.example.com")), "bar.example.com")
+        assert result.verdict is Verdict.TRUSTED, (subtree, _rules(result))
+        assert not fired(result, "name_constraints"), subtree
+
+
+def test_no_reach_warning_without_a_wildcard(lab: Lab) -> None:
+    nc = _nc(excluded=[_subtree(_dns(b"bar.example.com"))])
+    result = _judge(lab, nc, _san(_dns(b"foo.example.com")), "foo.example.com")
+    assert result.verdict is Verdict.TRUSTED, _rules(result)
+    assert not fired(result, "name_constraints")
+
+
+def test_no_reach_warning_for_an_excluded_subtree_elsewhere(lab: Lab) -> None:
+    nc = _nc(excluded=[_subtree(_dns(b"other.test"))])
+    result = _judge(lab, nc, _san(_dns(b"*.example.com")), "bar.example.com")
+    assert result.verdict is Verdict.TRUSTED, _rules(result)
+    assert not fired(result, "name_constraints")
+
+
+def test_no_reach_warning_when_apple_already_excludes_the_wildcard(lab: Lab) -> None:
+    nc = _nc(excluded=[_subtree(_dns(b"example.com"))])
+    result = _judge(lab, nc, _san(_dns(b"*.example.com")), "bar.example.com")
+    assert "name_constraints" in _rules(result)
+    assert not _reach_warnings(result)
 
 
 # 2. Malformed SAN entries beside valid ones ---------------------------------------------------

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from mailtls.cli import main
-from mailtls.commands.check import in_shard, parse_at, read_target_file, select_shard
+from mailtls.commands.check import in_shard, read_target_file, select_shard
 from mailtls.errors import InputFileError, UsageError
+from mailtls.moments import parse_moment
 
 
 def test_target_file_comments_blank_lines_and_bom(tmp_path: Path) -> None:
@@ -64,11 +65,35 @@ def test_bad_shard(text: str) -> None:
 
 
 def test_parse_at() -> None:
-    assert parse_at("2027-03-01") == datetime(2027, 3, 1, tzinfo=UTC)
-    assert parse_at("2027-03-01T12:00Z") == datetime(2027, 3, 1, 12, tzinfo=UTC)
-    assert parse_at("2027-03-01T14:00+02:00") == datetime(2027, 3, 1, 12, tzinfo=UTC)
+    assert parse_moment("2027-03-01") == datetime(2027, 3, 1, tzinfo=UTC)
+    assert parse_moment("2027-03-01T12:00Z") == datetime(2027, 3, 1, 12, tzinfo=UTC)
+    assert parse_moment("2027-03-01T14:00+02:00") == datetime(2027, 3, 1, 12, tzinfo=UTC)
     with pytest.raises(UsageError, match="--at 'next week'"):
-        parse_at("next week")
+        parse_moment("next week")
+
+
+_BAD_AT = (
+    "--at 'next week': not a date or time (use ISO 8601, e.g. 2027-03-01 or 2027-03-01T12:00Z)"
+)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "--no-history", "--at", "next week", "mail.example.com"],
+        ["inspect", "--at", "next week", "FILE"],
+        ["lab", "--scenario", "good", "--at", "next week"],
+    ],
+)
+def test_every_at_says_the_same_about_a_bad_date(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """check, inspect and lab share one --at parser (mailtls.moments) and its wording."""
+    if "FILE" in argv:
+        leaf = Path(__file__).parents[2] / "fixtures" / "aki-mismatch" / "chain.pem"
+        argv = [str(leaf) if a == "FILE" else a for a in argv]
+    assert main(argv) == 3
+    assert _BAD_AT in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

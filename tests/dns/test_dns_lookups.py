@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
 import pytest
 
-from mailtls import aio
 from mailtls import dns as mailtls_dns
 from mailtls.dns import DnsLookupError, discover, parse_nameserver, resolve_addresses
 from mailtls.errors import UsageError
@@ -50,19 +50,19 @@ def test_parse_nameserver_rejects_bad_input(text: str) -> None:
 
 
 def test_all_addresses_deduplicated_ipv4_first(dns_server: LoopbackDnsServer) -> None:
-    addresses = aio.run(resolve_addresses("Mail.Example.Test.", dns_server.nameserver))
+    addresses = asyncio.run(resolve_addresses("Mail.Example.Test.", dns_server.nameserver))
     assert addresses == ["127.0.0.1", "::1", "::ffff:7f00:1"]
     assert ("mail.example.test", "A") in dns_server.queries
     assert ("mail.example.test", "AAAA") in dns_server.queries
 
 
 def test_ipv6_only_host(dns_server: LoopbackDnsServer) -> None:
-    assert aio.run(resolve_addresses("v6only.example.test", dns_server.nameserver)) == ["::1"]
+    assert asyncio.run(resolve_addresses("v6only.example.test", dns_server.nameserver)) == ["::1"]
 
 
 def test_ip_literals_need_no_dns(dns_server: LoopbackDnsServer) -> None:
-    assert aio.run(resolve_addresses("192.0.2.1", dns_server.nameserver)) == ["192.0.2.1"]
-    assert aio.run(resolve_addresses("[2001:db8::1]", dns_server.nameserver)) == ["2001:db8::1"]
+    assert asyncio.run(resolve_addresses("192.0.2.1", dns_server.nameserver)) == ["192.0.2.1"]
+    assert asyncio.run(resolve_addresses("[2001:db8::1]", dns_server.nameserver)) == ["2001:db8::1"]
     assert dns_server.queries == []
 
 
@@ -78,7 +78,7 @@ def test_ip_literals_need_no_dns(dns_server: LoopbackDnsServer) -> None:
 def test_lookup_failures_are_one_line(dns_server: LoopbackDnsServer, host: str, words: str) -> None:
     started = time.monotonic()
     with pytest.raises(DnsLookupError) as caught:
-        aio.run(resolve_addresses(host, dns_server.nameserver, timeout=0.5))
+        asyncio.run(resolve_addresses(host, dns_server.nameserver, timeout=0.5))
     assert time.monotonic() - started < 2.0
     assert words in str(caught.value)
     assert dns_server.nameserver in str(caught.value)
@@ -93,8 +93,8 @@ def test_hosts_file_answers_first_without_a_nameserver(
         "# comment\n127.0.0.1 localhost\n::1 localhost ip6-localhost\n192.0.2.9 Box.Example.Test box\n"
     )
     monkeypatch.setattr(mailtls_dns, "HOSTS_FILE", hosts)
-    assert aio.run(resolve_addresses("localhost")) == ["127.0.0.1", "::1"]
-    assert aio.run(resolve_addresses("box.example.test.")) == ["192.0.2.9"]
+    assert asyncio.run(resolve_addresses("localhost")) == ["127.0.0.1", "::1"]
+    assert asyncio.run(resolve_addresses("box.example.test.")) == ["192.0.2.9"]
 
 
 def test_hosts_file_is_ignored_with_an_explicit_nameserver(
@@ -103,15 +103,17 @@ def test_hosts_file_is_ignored_with_an_explicit_nameserver(
     hosts = tmp_path / "hosts"
     hosts.write_text("192.0.2.9 mail.example.test\n")
     monkeypatch.setattr(mailtls_dns, "HOSTS_FILE", hosts)
-    assert aio.run(resolve_addresses("mail.example.test", dns_server.nameserver))[0] == "127.0.0.1"
+    assert (
+        asyncio.run(resolve_addresses("mail.example.test", dns_server.nameserver))[0] == "127.0.0.1"
+    )
 
 
 def test_the_machine_hosts_file_resolves_localhost() -> None:
-    assert "127.0.0.1" in aio.run(resolve_addresses("localhost"))
+    assert "127.0.0.1" in asyncio.run(resolve_addresses("localhost"))
 
 
 def test_discover_from_srv_mx_and_common_names(dns_server: LoopbackDnsServer) -> None:
-    found = aio.run(discover("Example.Test.", dns_server.nameserver))
+    found = asyncio.run(discover("Example.Test.", dns_server.nameserver))
     assert found == [
         HostSource("imap.example.test", "SRV _imaps._tcp.example.test", ("imaps",), 993),
         HostSource("backup.example.test", "SRV _imaps._tcp.example.test", ("imaps",), 9993),
@@ -131,7 +133,7 @@ def test_discover_from_srv_mx_and_common_names(dns_server: LoopbackDnsServer) ->
 
 
 def test_discover_a_domain_with_nothing(dns_server: LoopbackDnsServer) -> None:
-    assert aio.run(discover("nowhere.test", dns_server.nameserver)) == []
+    assert asyncio.run(discover("nowhere.test", dns_server.nameserver)) == []
 
 
 def test_discover_with_an_unanswering_server_says_so() -> None:
@@ -139,7 +141,7 @@ def test_discover_with_an_unanswering_server_says_so() -> None:
         server.answer = lambda wire: None  # type: ignore[method-assign]  # never answers
         started = time.monotonic()
         with pytest.raises(DnsLookupError) as caught:
-            aio.run(discover("example.test", server.nameserver, timeout=0.5))
+            asyncio.run(discover("example.test", server.nameserver, timeout=0.5))
     assert time.monotonic() - started < 3.0
     assert "DNS timeout" in str(caught.value)
 

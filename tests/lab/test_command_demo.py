@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from mailtls.cli import main
-from mailtls.commands import demo
 from mailtls.exitcodes import ExitCode
-from mailtls.lab import scenarios
+from mailtls.lab import demo, scenarios
 from mailtls.model import Endpoint, EndpointReport, Phase, ProbeResult, Report, Status
+from mailtls.report import demo as demo_words
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -146,7 +146,7 @@ def test_unchecked_endpoint_fails_the_self_check_with_exit_2() -> None:
     (case,) = demo.plan(["expired"], NOW)
     result = _unchecked_result(case)
     assert demo.exit_code([result]) == ExitCode.UNCHECKED
-    lines = demo.self_check_lines([result])
+    lines = demo_words.self_check_lines([result])
     assert lines[0].startswith("Demo self-check FAILED")
     assert "imaps://mail.example.test:993 was not checked: connection refused" in lines[1]
 
@@ -154,13 +154,13 @@ def test_unchecked_endpoint_fails_the_self_check_with_exit_2() -> None:
 def test_intro_and_sections_explain_each_scenario() -> None:
     cases = demo.plan(["self-signed-ca", "good-private"], NOW)
     results = [_unchecked_result(c) for c in cases]
-    text = "\n".join(demo.intro(results))
+    text = "\n".join(demo_words.intro(results))
     assert text.startswith("mailtls demo: 2 mail servers now run on this machine")
     assert "1. self-signed-ca:" in text
     assert "served as imaps (IMAP, implicit TLS, like port 993); nothing installed" in text
     assert "2. good-private:" in text
     assert "served as submission (SMTP, STARTTLS, like port 587); root installed" in text
-    section = "\n".join(demo.section(2, results[1]))
+    section = "\n".join(demo_words.section(2, results[1]))
     assert "Root installed on the iPhone: yes" in section and "Expected verdict: trusted" in section
     assert "Look at: what 'fixed' looks like." in section
 

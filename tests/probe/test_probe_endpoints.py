@@ -372,15 +372,14 @@ def test_a_batch_of_200_endpoints_with_bounded_concurrency(
 
 def test_unreachable_network_is_its_own_status(monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
-
-    from mailtls import aio
+    from asyncio.selector_events import BaseSelectorEventLoop
 
     # No test may send packets beyond loopback, so the kernel's answer is simulated at the
     # one place the driver asks for it.
     async def no_route(self: object, sock: socket.socket, address: object) -> None:
         raise OSError(errno.ENETUNREACH, "Network is unreachable")
 
-    monkeypatch.setattr(aio.Loop, "sock_connect", no_route)
+    monkeypatch.setattr(BaseSelectorEventLoop, "sock_connect", no_route)
     [result] = probe_sync([endpoint("imaps", free_port())], FAST)
     assert (result.status, result.phase) == (Status.UNREACHABLE, Phase.CONNECT)
     assert "Network is unreachable" in (result.error or "")

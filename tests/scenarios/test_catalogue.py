@@ -280,14 +280,16 @@ def test_write_scenario_never_overwrites_without_force(tmp_path: Path) -> None:
 
 
 def test_cli_build_and_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert scenarios.main(["list"]) == 0
+    from mailtls.commands.lab import catalogue_main
+
+    assert catalogue_main(["list"]) == 0
     assert "good-private" in capsys.readouterr().out
-    assert scenarios.main(["build", str(tmp_path), "--at", "2026-11-01"]) == 0
+    assert catalogue_main(["build", str(tmp_path), "--at", "2026-11-01"]) == 0
     assert (tmp_path / "self-signed-ca" / "chain.pem").is_file()
     assert "self-signed-ca" in (tmp_path / "PROVENANCE.md").read_text()
-    assert scenarios.main(["build", str(tmp_path), "--at", "2026-11-01"]) == 3  # no --force
+    assert catalogue_main(["build", str(tmp_path), "--at", "2026-11-01"]) == 3  # no --force
     assert "exists" in capsys.readouterr().err
-    assert scenarios.main(["build", str(tmp_path), "--at", "yesterday"]) == 3
+    assert catalogue_main(["build", str(tmp_path), "--at", "yesterday"]) == 3
     assert "--at" in capsys.readouterr().err
 
 

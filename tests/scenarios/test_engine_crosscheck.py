@@ -1,6 +1,6 @@
 """Each scenario through the analysis engine, for each kind of root it states an expectation for.
 
-The expectations come from ios-trust-rules.md (see mailtls/lab/scenarios.py), not from the
+The expectations come from ios-trust-rules.md (see mailtls/lab/scenarios/), not from the
 engine: a failure here is either an engine bug or a catalogue bug; check the reference.
 """
 

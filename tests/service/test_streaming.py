@@ -1,5 +1,5 @@
 """A streamed check (``keep_endpoints=False``, what ``--format jsonl`` uses) holds no endpoint
-once its host is finished, yet says exactly what a kept check says (issue 8: fleet memory).
+once its host is finished, yet says exactly what a kept check says (fleet memory).
 
 The lab serves the good-private chain (mail.example.test) and, in a second lab, a chain for
 another name. DNS on loopback: an e-mail address whose SRV records lead to a covered and an
@@ -9,6 +9,7 @@ one lab and SMTP port the other (a consistency finding).
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import io
 import weakref
@@ -19,7 +20,6 @@ from typing import Any
 
 import pytest
 
-from mailtls import aio
 from mailtls.history import History
 from mailtls.lab.scenarios import Scenario
 from mailtls.lab.servers import Lab, start_lab
@@ -225,7 +225,7 @@ class _TaskCounter(CheckObserver):
         self.most = 0
 
     def on_endpoint_started(self, endpoint: object) -> None:
-        self.most = max(self.most, len(aio.all_tasks()))
+        self.most = max(self.most, len(asyncio.all_tasks()))
 
 
 @pytest.mark.parametrize("keep", [True, False])

@@ -57,7 +57,7 @@ def test_live_lab_wrong_host_from_start_to_chain(tmp_path: Path) -> None:
             assert "server17.hoster.example" in screen.sentences[0]
             assert "not mail.example.test" in screen.sentences[0]
             table = screen.query_one("#endpoints", DataTable)
-            assert {str(table.get_row_at(r)[0]) for r in range(table.row_count)} == {"WARNS"}
+            assert {str(table.get_row_at(r)[0]) for r in range(table.row_count)} == {"PROMPT"}
             await pilot.press("enter")
             await pilot.pause()
             chain = pilot.app.screen

@@ -1,4 +1,4 @@
-"""The words of the screens (mailtls.tui.present): pure functions over model values."""
+"""The shared words (mailtls.report.words) as the screens use them: pure functions."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ from mailtls.model import (
     Severity,
     Status,
 )
-from mailtls.tui.present import (
+from mailtls.report.words import (
     _lower_first,
     certificate_fields,
-    endpoint_rank,
+    overview_rank,
     sort_findings,
-    summary_sentences,
     validity_text,
 )
+from mailtls.tui.present import summary_sentences
 from tests.tui.reports import AT, endpoint_report, make_report
 
 
@@ -76,7 +76,7 @@ def test_rank_orders_fatal_prompt_profile_unchecked_closed_trusted() -> None:
         ProbeResult(Endpoint("imap", "mail.example.test", 143), Status.TIMEOUT), None
     )
     ranks = [
-        endpoint_rank(e) for e in (fatal, prompt, profile, timeout, _refused("pop3", 110), trusted)
+        overview_rank(e) for e in (fatal, prompt, profile, timeout, _refused("pop3", 110), trusted)
     ]
     assert ranks == sorted(ranks) and len(set(ranks)) == 6
 

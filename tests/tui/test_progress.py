@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input, Static
 
 from mailtls.errors import TargetError
 from mailtls.model import Report
+from mailtls.report.words import verdict_label
 from mailtls.service import CheckObserver, CheckOptions
 from mailtls.tui import create_app
 from mailtls.tui.messages import (
@@ -29,7 +30,6 @@ from mailtls.tui.messages import (
     EndpointStarted,
     HostsFound,
 )
-from mailtls.tui.present import verdict_label
 from mailtls.tui.screens.overview import OverviewScreen
 from mailtls.tui.screens.progress import ProgressScreen
 from mailtls.tui.screens.start import StartScreen
@@ -89,7 +89,7 @@ def test_start_screen_validates_and_starts_the_check(wrong_host: Report, tmp_pat
         screen.query_one("#target", Input).value = "mail.example.test"
         await pilot.press("enter")
         await pilot.pause()
-        assert "Judge as of: 'yesterday' is not a date" in str(
+        assert "Judge as of 'yesterday': not a date or time" in str(
             screen.query_one("#start-error", Static).render()
         )
         screen.query_one("#at", Input).value = "2026-11-01"
@@ -146,7 +146,7 @@ def test_progress_shows_each_endpoint_with_state_then_verdict(wrong_host: Report
         expected = [verdict_label(er) for er in wrong_host.endpoints[:-1]] + ["…"]
         assert verdicts == expected
         assert states[-1] == "probing…" and held.endpoint.port == 995
-        assert "WARNS" in verdicts
+        assert "PROMPT" in verdicts
         replay.release.set()
         await _wait_for(pilot, lambda: isinstance(pilot.app.screen, OverviewScreen))
 

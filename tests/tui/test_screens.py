@@ -11,9 +11,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList, Static
 
 from mailtls.model import Report, Verdict
+from mailtls.report.words import overview_rank, verdict_label
 from mailtls.tui import create_app
 from mailtls.tui.app import MailtlsApp
-from mailtls.tui.present import endpoint_rank, verdict_label
 from mailtls.tui.screens.chain import ChainScreen
 from mailtls.tui.screens.export import ExportScreen
 from mailtls.tui.screens.finding import FindingScreen
@@ -38,12 +38,12 @@ def test_overview_lists_endpoints_worst_first_with_words(wrong_host: Report) -> 
         verdicts = [_cell_text(table, row, 0) for row in range(table.row_count)]
         services = [_cell_text(table, row, 1) for row in range(table.row_count)]
         # wrong-host prompts on both SMTP ports: first; the refused POP3 port: last, in words
-        assert verdicts[:2] == ["WARNS", "WARNS"]
+        assert verdicts[:2] == ["PROMPT", "PROMPT"]
         assert sorted(services[:2]) == ["SMTP 465 TLS", "SMTP 587 STARTTLS"]
         assert verdicts[-1] == "NOT OFFERED"
         assert services[-1] == "POP3 995 TLS"
         # the order is the documented rank, and every verdict is a word from the model
-        ranks = [endpoint_rank(er) for er in screen.endpoints]
+        ranks = [overview_rank(er) for er in screen.endpoints]
         assert ranks == sorted(ranks)
         assert verdicts == [verdict_label(er) for er in screen.endpoints]
 

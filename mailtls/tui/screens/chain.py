@@ -8,7 +8,7 @@ problems are listed at the bottom; Enter opens one.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -20,7 +20,7 @@ from textual.widgets import Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mailtls.model import EndpointReport, Finding
-from mailtls.tui.present import (
+from mailtls.report.words import (
     SEVERITY_LABELS,
     VERDICT_MEANINGS,
     certificate_fields,
@@ -31,10 +31,8 @@ from mailtls.tui.present import (
     state_label,
     verdict_label,
 )
+from mailtls.tui.protocol import AppServices, services
 from mailtls.tui.widgets.title_bar import TitleBar
-
-if TYPE_CHECKING:
-    from mailtls.tui.app import MailtlsApp
 
 
 class ChainScreen(Screen[None]):
@@ -55,11 +53,8 @@ class ChainScreen(Screen[None]):
         self.problem_fields: dict[int, list[str]] = {}
 
     @property
-    def mailtls_app(self) -> MailtlsApp:
-        from mailtls.tui.app import MailtlsApp
-
-        assert isinstance(self.app, MailtlsApp)
-        return self.app
+    def mailtls_app(self) -> AppServices:
+        return services(self.app)
 
     def compose(self) -> ComposeResult:
         er = self.endpoint_report

@@ -6,7 +6,7 @@ keyed by ``Finding.remedy``); the first one opens with ``w``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,17 +16,15 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
 from mailtls.model import EndpointReport, Finding, Report, ResultClass
-from mailtls.tui.present import (
+from mailtls.report.words import (
     SEVERITY_LABELS,
     endpoints_with_finding,
     evidence_lines,
     service_label,
 )
+from mailtls.tui.protocol import AppServices, services
 from mailtls.tui.widgets.title_bar import TitleBar
 from mailtls.tui.wizards import WIZARDS, wizards_for
-
-if TYPE_CHECKING:
-    from mailtls.tui.app import MailtlsApp
 
 RESULT_CLASS_WORDS: dict[ResultClass, str] = {
     ResultClass.RECOVERABLE: (
@@ -59,11 +57,8 @@ class FindingScreen(Screen[None]):
         self.wizard_ids: list[str] = wizards_for(finding)
 
     @property
-    def mailtls_app(self) -> MailtlsApp:
-        from mailtls.tui.app import MailtlsApp
-
-        assert isinstance(self.app, MailtlsApp)
-        return self.app
+    def mailtls_app(self) -> AppServices:
+        return services(self.app)
 
     def _section(self, title: str, text: str, widget_id: str) -> ComposeResult:
         if not text:

@@ -10,7 +10,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-HELP_TEXT = """\
+from mailtls.model import Verdict
+
+HELP_TEXT = f"""\
 Keys (also shown in the footer; Ctrl+P lists every command):
   Enter   open the highlighted endpoint (chain) or problem (finding)
   Tab     move between lists and buttons     Esc  back
@@ -24,13 +26,13 @@ re-checks (with the new root, if it made one), Esc closes it. Nothing is replace
 unless "Replace existing files" is ticked; private keys are written 0600.
 
 Verdicts (each endpoint = one way the iPhone reaches the server):
-  TRUSTED        Mail connects without a warning.
-  WARNS          Mail shows "Cannot Verify Server Identity"; "Trust" stores an
+  {Verdict.TRUSTED.label:<13}  Mail connects without a warning.
+  {Verdict.PROMPT.label:<13}  Mail shows "Cannot Verify Server Identity"; "Trust" stores an
                  exception for this exact certificate only.
-  NEEDS PROFILE  The chain is fine but ends in a private root: install it with a
+  {Verdict.NEEDS_PROFILE.label:<13}  The chain is fine but ends in a private root: install it with a
                  profile and switch on full trust (Settings > General > About >
                  Certificate Trust Settings).
-  FATAL          Mail cannot connect, whatever the user taps.
+  {Verdict.FATAL.label:<13}  Mail cannot connect, whatever the user taps.
   NOT OFFERED / TIMED OUT / ...  the port could not be checked; the words say why.
 
 Read the first sentence of the overview to the user; open a problem for what the

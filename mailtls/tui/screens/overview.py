@@ -1,13 +1,13 @@
 """Overview: the sentence to read to the user, one line per endpoint, the problems.
 
-Endpoints are sorted worst first (:func:`mailtls.tui.present.sort_worst_first`); the
+Endpoints are sorted worst first (:func:`mailtls.report.words.sort_worst_first`); the
 problem list holds every finding once, worst first. Enter on an endpoint opens its chain
 view, Enter on a problem opens the finding view (from where the fix wizards start).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -17,23 +17,20 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from mailtls.model import EndpointReport, Finding, Report
-from mailtls.tui.present import (
+from mailtls.report.words import (
     SEVERITY_LABELS,
     endpoints_with_finding,
     report_findings,
     service_label,
     sort_worst_first,
     state_label,
-    summary_sentences,
     top_finding,
-    verdict_class,
     verdict_label,
 )
+from mailtls.tui.present import summary_sentences, verdict_class
+from mailtls.tui.protocol import AppServices, services
 from mailtls.tui.widgets.styles import severity_style, verdict_style
 from mailtls.tui.widgets.title_bar import TitleBar
-
-if TYPE_CHECKING:
-    from mailtls.tui.app import MailtlsApp
 
 
 def _ports(endpoints: list[EndpointReport]) -> str:
@@ -63,11 +60,8 @@ class OverviewScreen(Screen[None]):
         self.sentences: list[str] = summary_sentences(report)
 
     @property
-    def mailtls_app(self) -> MailtlsApp:
-        from mailtls.tui.app import MailtlsApp
-
-        assert isinstance(self.app, MailtlsApp)
-        return self.app
+    def mailtls_app(self) -> AppServices:
+        return services(self.app)
 
     def compose(self) -> ComposeResult:
         yield TitleBar()

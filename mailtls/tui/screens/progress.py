@@ -2,7 +2,7 @@
 
 The app calls :meth:`ProgressScreen.endpoint_started`, :meth:`endpoint_done`,
 :meth:`hosts_found` and :meth:`show_error` from its message handlers (UI thread).
-States and verdicts are words (``probing``, ``TRUSTED``, ``WARNS``...), coloured as well.
+States and verdicts are words (``probing``, ``TRUSTED``, ``PROMPT``...), coloured as well.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from mailtls.model import Endpoint, EndpointReport, HostSource
-from mailtls.tui.present import service_label, state_label, verdict_class, verdict_label
+from mailtls.report.words import service_label, state_label, verdict_label
+from mailtls.tui.present import verdict_class
 from mailtls.tui.widgets.styles import verdict_style
 from mailtls.tui.widgets.title_bar import TitleBar
 

@@ -1,15 +1,15 @@
 """Start screen: what to check (host, e-mail address or URL) and the check's options.
 
 Validates the form in place (one line naming what was wrong, under the form) and hands
-a :class:`~mailtls.tui.app.CheckRequest` to the app; it never probes anything itself.
+a :class:`~mailtls.tui.protocol.CheckRequest` to the app; it never probes anything itself.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,25 +19,15 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from mailtls.errors import UsageError
+from mailtls.moments import parse_moment
 from mailtls.service import CheckOptions
+from mailtls.tui.protocol import AppServices, CheckRequest, services
 from mailtls.tui.widgets.title_bar import TitleBar
-
-if TYPE_CHECKING:
-    from mailtls.tui.app import CheckRequest, MailtlsApp
 
 
 def parse_at(text: str, label: str = "Judge as of") -> datetime | None:
-    """``2026-01-01`` or ``2026-01-01T12:00`` (UTC unless an offset is given)."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"{label}: {text!r} is not a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)"
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    """The form's "Judge as of" (empty: now), read as ``mailtls check --at`` reads it."""
+    return parse_moment(text, label) if text.strip() else None
 
 
 def _ip(text: str) -> str:
@@ -99,11 +89,8 @@ class StartScreen(Screen[None]):
         self.initial_error = error
 
     @property
-    def mailtls_app(self) -> MailtlsApp:
-        from mailtls.tui.app import MailtlsApp
-
-        assert isinstance(self.app, MailtlsApp)
-        return self.app
+    def mailtls_app(self) -> AppServices:
+        return services(self.app)
 
     def compose(self) -> ComposeResult:
         options = self.request.options or CheckOptions()
@@ -166,8 +153,6 @@ class StartScreen(Screen[None]):
         box.add_class("visible")
 
     def action_submit(self) -> None:
-        from mailtls.tui.app import CheckRequest
-
         def value(widget_id: str) -> str:
             return self.query_one(f"#{widget_id}", Input).value
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,11 +27,9 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 from mailtls.errors import MailtlsError
 from mailtls.model import EndpointReport, Finding, Report
 from mailtls.remedy.guides import guide_for
+from mailtls.tui.protocol import AppServices, services
 from mailtls.tui.widgets.guide_view import GuideView
 from mailtls.tui.widgets.toggles import MarkedCheckbox
-
-if TYPE_CHECKING:
-    from mailtls.tui.app import MailtlsApp
 
 
 class ArtefactsWritten(Message):
@@ -120,11 +118,8 @@ class WizardScreen(ModalScreen[tuple[Path, ...] | None]):
         self.busy = False
 
     @property
-    def mailtls_app(self) -> MailtlsApp:
-        from mailtls.tui.app import MailtlsApp
-
-        assert isinstance(self.app, MailtlsApp)
-        return self.app
+    def mailtls_app(self) -> AppServices:
+        return services(self.app)
 
     # --------------------------------------------------------------- layout
 

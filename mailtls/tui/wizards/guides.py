@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from mailtls.errors import UsageError
-from mailtls.tui.present import spaced_hex
+from mailtls.report.words import spaced_hex
 from mailtls.tui.wizards.base import ArtefactsWritten, WizardScreen
 
 spaced = spaced_hex  # the same form the chain view uses

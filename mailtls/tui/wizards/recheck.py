@@ -17,7 +17,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Static
 
 from mailtls.model import EndpointReport, Report
-from mailtls.tui.present import endpoint_rank, verdict_class, verdict_label
+from mailtls.report.words import overview_rank, verdict_label
+from mailtls.tui.present import verdict_class
 from mailtls.tui.widgets.styles import verdict_style
 
 
@@ -35,7 +36,7 @@ class EndpointChange:
             return "new"
         if self.after is None:
             return "gone"
-        old, new = endpoint_rank(self.before), endpoint_rank(self.after)
+        old, new = overview_rank(self.before), overview_rank(self.after)
         if new > old:
             return "better"
         if new < old:

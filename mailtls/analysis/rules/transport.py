@@ -73,8 +73,7 @@ for _rule in (
         remedy=None,
     ),
 ):
-    if _rule.id not in RULES:
-        register(_rule)
+    register(_rule)
 
 
 def _finding(

@@ -11,8 +11,9 @@ intermediate to send) would be wrong.
 from __future__ import annotations
 
 from mailtls.analysis.applefacts import SSL_POLICY, KnownRoot
+from mailtls.analysis.context import Context, Hit
 from mailtls.analysis.path import Ending
-from mailtls.analysis.registry import PROMPT_SHEET, Context, Hit, rule
+from mailtls.analysis.registry import PROMPT_SHEET, rule
 from mailtls.model import AnchorKind, ResultClass
 
 SECURITY = "apple-oss-distributions/Security"
