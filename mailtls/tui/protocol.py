@@ -30,26 +30,25 @@ class AppServices(Protocol):
     @property
     def report(self) -> Report | None:
         """The last finished report (None before the first check)."""
-        ...
 
     @property
     def output_dir(self) -> Path:
         """Where exports and wizards suggest writing files."""
-        ...
 
     def start_check(self, request: CheckRequest) -> None:
         """Show the progress screen and run ``request``."""
-        ...
 
     def recheck_with_root(self, root: Path | None) -> None:
         """Re-check after a fix; with ``root``, as a phone that trusts it."""
-        ...
 
-    def show_overview(self) -> None: ...
+    def show_overview(self) -> None:
+        """Go back to the overview of the current report."""
 
-    def show_chain(self, endpoint_report: EndpointReport) -> None: ...
+    def show_chain(self, endpoint_report: EndpointReport) -> None:
+        """Open the chain view of one endpoint."""
 
-    def show_finding(self, finding: Finding, endpoint_report: EndpointReport | None) -> None: ...
+    def show_finding(self, finding: Finding, endpoint_report: EndpointReport | None) -> None:
+        """Open one finding (``endpoint_report`` None for a cross-endpoint one)."""
 
 
 def services(app: object) -> AppServices:

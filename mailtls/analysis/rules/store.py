@@ -54,6 +54,18 @@ def _where(ctx: Context) -> str:
     )
 
 
+def _ending_in(ctx: Context, status: str) -> tuple[int, KnownRoot, str, str] | None:
+    """(position, the fact, "ends in" / "names as its issuer", Apple check key) when the
+    path ends at a certificate Apple's store knows with this status."""
+    end = store_end(ctx)
+    if end is None or end[1].status != status:
+        return None
+    position, known, is_issuer = end
+    if is_issuer:
+        return position, known, "names as its issuer", "MissingIntermediate"
+    return position, known, "ends in", "AnchorTrusted"
+
+
 @rule(
     id="store_root_removed",
     title="Root removed from Apple's trust store",
@@ -68,17 +80,16 @@ def _where(ctx: Context) -> str:
     remedy="reissue",
 )
 def store_root_removed(ctx: Context) -> list[Hit]:
-    end = store_end(ctx)
-    if end is None or end[1].status != "removed":
+    ending = _ending_in(ctx, "removed")
+    if ending is None:
         return []
-    position, known, is_issuer = end
-    what = "names as its issuer" if is_issuer else "ends in"
+    position, known, what, key = ending
     return [
         Hit(
             position,
             f"The chain {what} '{_name(known)}', which was removed from Apple's store; {_where(ctx)} does not trust it, so neither does the iPhone.",
             {"removed_root": known.subject, "removed_root_sha256": known.sha256},
-            check_key="MissingIntermediate" if is_issuer else "AnchorTrusted",
+            check_key=key,
         )
     ]
 
@@ -86,22 +97,21 @@ def store_root_removed(ctx: Context) -> list[Hit]:
 @rule(
     id="store_root_restricted",
     title="Root limited by Apple to other uses",
-    checks="constraints.json limits some roots of Apple's store to particular Apple policies (1.2.840.113635.100.1.x); such a root anchors a mail server's chain only if the SSL policy (1.2.840.113635.100.1.3) is among them.",
+    checks="constraints.json limits some roots of Apple's store to particular Apple policies (1.2.840.113635.100.1.x); such a root anchors a mail server's chain only if the SSL server policy (1.2.840.113635.100.1.3.1, or its compatibility form .3) is among them. Only the system group limits roots for TLS; platform and custom records are anchors for other policies.",
     check_key="AnchorTrusted",
     result_class=ResultClass.RECOVERABLE,
     applies_to=(AnchorKind.NONE,),
     since="per trust store release",
-    citation=f"ios-trust-rules.md §1a; {CERTS} certificates/constraints.json; CopyUsageConstraintsForSystemAnchor ({SECURITY} trust/trustd/SecCertificateSource.c), SecPVCIsAnchorPerConstraints (trust/trustd/SecPolicyServer.c)",
+    citation=f"ios-trust-rules.md §1a; {CERTS} certificates/constraints.json; anchorRecordsPermitttedForPolicy: ({SECURITY} trust/trustd/SecAnchorCache.m), SecSystemConstrainedAnchorSourceContains (trust/trustd/SecCertificateSource.c)",
     fix="Use a certificate from a public CA whose root is trusted for TLS, or a private CA installed on the iPhones; this root is for Apple's own services only.",
     user_sees=PROMPT_SHEET,
     remedy="reissue",
 )
 def store_root_restricted(ctx: Context) -> list[Hit]:
-    end = store_end(ctx)
-    if end is None or end[1].status != "restricted":
+    ending = _ending_in(ctx, "restricted")
+    if ending is None:
         return []
-    position, known, is_issuer = end
-    what = "names as its issuer" if is_issuer else "ends in"
+    position, known, what, key = ending
     return [
         Hit(
             position,
@@ -111,7 +121,7 @@ def store_root_restricted(ctx: Context) -> list[Hit]:
                 "restricted_root_sha256": known.sha256,
                 "apple_policies": list(known.policies),
             },
-            check_key="MissingIntermediate" if is_issuer else "AnchorTrusted",
+            check_key=key,
         )
     ]
 
@@ -130,10 +140,10 @@ def store_root_restricted(ctx: Context) -> list[Hit]:
     remedy=None,
 )
 def store_root_not_verified(ctx: Context) -> list[Hit]:
-    end = store_end(ctx)
-    if end is None or end[1].status != "trusted":
+    ending = _ending_in(ctx, "trusted")
+    if ending is None:
         return []
-    position, known, _ = end
+    position, known, _, _ = ending
     return [
         Hit(
             position,
